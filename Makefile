@@ -1,0 +1,49 @@
+# ComfyUI on EKS: make synth | test | bench | lint | validate | values | docs | clean
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+export CHECKPOINT_DISABLE := 1
+export PATH := $(CURDIR)/.tools/bin:$(CURDIR)/.tools/venv/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+OUTDIR ?= cdktf.out
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.PHONY: tools tools-node
+tools: ## Install every tool the tests need (cached under .tools/)
+	@scripts/install-tools.sh
+tools-node:
+	@scripts/install-tools.sh node
+
+.PHONY: synth
+synth: tools-node ## Synthesize every stack with the default config (no AWS account needed)
+	@node scripts/build-app.mjs
+	@node .build/main.js
+	@node scripts/resource-counts.mjs $(OUTDIR)
+
+.PHONY: typecheck
+typecheck: tools-node ## Type-check everything with tsc (strict)
+	@tsc --noEmit -p tsconfig.json
+
+.PHONY: test
+test: tools ## Run every test: type-check, jest (stacks, config, lambda, chart, scripts)
+	@$(MAKE) --no-print-directory typecheck
+	@jest --ci
+
+.PHONY: lint
+lint: tools ## Lint shell scripts
+	@shellcheck scripts/*.sh .ci/run
+
+.PHONY: bench
+bench: tools-node ## Measure synth time and memory; writes docs/benchmarks.md
+	@scripts/bench.sh
+
+.PHONY: validate
+validate: synth ## terraform init + validate per stack (needs provider registry access)
+	@scripts/validate.sh $(OUTDIR)
+
+.PHONY: clean
+clean: ## Remove build output (keeps .tools/ and node_modules/)
+	rm -rf $(OUTDIR) .build coverage

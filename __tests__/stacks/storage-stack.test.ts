@@ -1,0 +1,70 @@
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
+import { S3BucketLoggingA } from '@cdktf/provider-aws/lib/s3-bucket-logging';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
+import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
+import { Testing } from 'cdktf';
+import { StorageStack } from '../../stacks/storage-stack';
+import { testConfig } from '../helpers/config';
+
+function synthStorage(input = {}) {
+  const app = Testing.app();
+  const stack = new StorageStack(app, 'storage', { config: testConfig(input) });
+  return { stack, synth: Testing.synth(stack), parsed: JSON.parse(Testing.synth(stack)) };
+}
+
+describe('StorageStack', () => {
+  const { synth, parsed } = synthStorage();
+
+  it('creates four buckets, each with public access fully blocked', () => {
+    expect(Object.keys(parsed.resource.aws_s3_bucket)).toHaveLength(4);
+    expect(Object.keys(parsed.resource.aws_s3_bucket_public_access_block)).toHaveLength(4);
+    expect(synth).toHaveResourceWithProperties(S3BucketPublicAccessBlock, {
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+  });
+
+  it('encrypts data buckets with the rotating customer-managed key and the log bucket with SSE-S3', () => {
+    expect(synth).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
+    const rules = Object.values(parsed.resource.aws_s3_bucket_server_side_encryption_configuration).map(
+      (r: any) => r.rule[0].apply_server_side_encryption_by_default.sse_algorithm,
+    );
+    expect(rules.sort()).toEqual(['AES256', 'aws:kms', 'aws:kms', 'aws:kms']);
+    expect(synth).toHaveResourceWithProperties(S3BucketServerSideEncryptionConfigurationA, {
+      rule: [expect.objectContaining({ bucket_key_enabled: true })],
+    });
+  });
+
+  it('denies non-TLS access on every bucket', () => {
+    const docs = Object.values(parsed.data.aws_iam_policy_document) as any[];
+    const tlsDenies = docs.filter((d) => d.statement?.some((s: any) => s.sid === 'DenyInsecureTransport' && s.effect === 'Deny'));
+    expect(tlsDenies).toHaveLength(4);
+    expect(Object.keys(parsed.resource.aws_s3_bucket_policy)).toHaveLength(4);
+  });
+
+  it('logs access to models, outputs and inputs into the log bucket', () => {
+    expect(Object.keys(parsed.resource.aws_s3_bucket_logging)).toHaveLength(3);
+    expect(synth).toHaveResourceWithProperties(S3BucketLoggingA, { target_prefix: 's3/models/' });
+  });
+
+  it('names buckets <name>-<env>-<purpose>-<account>-<region> unless overridden', () => {
+    expect(synth).toHaveResourceWithProperties(S3Bucket, {
+      bucket: expect.stringMatching(/^comfyui-dev-models-\$\{data\.aws_caller_identity\.[A-Za-z_]+\.account_id\}-us-west-2$/),
+    });
+    const custom = synthStorage({ models: { bucketName: 'studio-models' } }).synth;
+    expect(custom).toHaveResourceWithProperties(S3Bucket, { bucket: 'studio-models' });
+  });
+
+  it('adds an output expiry rule only when configured', () => {
+    const lifecycle = (p: any) => JSON.stringify(p.resource.aws_s3_bucket_lifecycle_configuration);
+    expect(lifecycle(parsed)).not.toContain('expire-outputs');
+    expect(lifecycle(synthStorage({ app: { outputsExpireDays: 14 } }).parsed)).toContain('expire-outputs');
+  });
+
+  it('matches the reviewed snapshot', () => {
+    expect(synth).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,38 @@
+/**
+ * Entry point of `cdktf synth` / `make synth`.
+ *
+ * The config is validated first: a bad config prints one line per problem and
+ * exits 1 before anything is synthesized. The app is synthesized into a
+ * staging directory that replaces the output directory only when synthesis
+ * succeeded, so a failed run never leaves half-written stacks behind.
+ */
+import { existsSync, renameSync, rmSync } from 'fs';
+import { App } from 'cdktf';
+import { loadConfig } from './config';
+import { buildPlatform } from './stacks/app';
+
+function main(): number {
+  const result = loadConfig(process.env);
+  if (!result.ok) {
+    process.stderr.write(`Invalid configuration${process.env.COMFYUI_CONFIG ? ` (${process.env.COMFYUI_CONFIG})` : ''}:\n`);
+    for (const line of result.errors) process.stderr.write(`  ${line}\n`);
+    return 1;
+  }
+
+  const outdir = process.env.CDKTF_OUTDIR || 'cdktf.out';
+  const staging = `${outdir}.staging-${process.pid}`;
+  try {
+    const app = new App({ outdir: staging, skipBackendValidation: false });
+    buildPlatform(app, result.config);
+    app.synth();
+    rmSync(outdir, { recursive: true, force: true });
+    renameSync(staging, outdir);
+  } catch (e) {
+    if (existsSync(staging)) rmSync(staging, { recursive: true, force: true });
+    process.stderr.write(`Synthesis failed: ${(e as Error).message}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = main();

@@ -1,0 +1,85 @@
+/**
+ * Storage stack: every bucket of the platform and the KMS key that encrypts
+ * them. It has no dependencies, so the cluster (S3 CSI role), the capacity
+ * stack (node role) and the model-sync stack can all take its outputs
+ * without a cycle.
+ */
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { Construct } from 'constructs';
+import { DataKey } from '../constructs/storage/data-key';
+import { SecureBucket } from '../constructs/storage/secure-bucket';
+import { BucketRef, StorageOutputs } from './contracts';
+import { PlatformStack, PlatformStackProps } from './platform-stack';
+
+export class StorageStack extends PlatformStack {
+  /** Typed outputs for the stacks that use the buckets. */
+  public readonly outputs: StorageOutputs;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const account = new DataAwsCallerIdentity(this, 'Account').accountId;
+    const bucketName = (purpose: string) => `${this.prefix}-${purpose}-${account}-${config.region}`;
+
+    const dataKey = new DataKey(this, 'DataKey', { alias: `alias/${this.prefix}-data`, accountId: account });
+
+    const logs = new SecureBucket(this, 'LogsBucket', {
+      bucketName: bucketName('logs'),
+      // S3 server access logging only delivers to SSE-S3 buckets.
+      versioned: false,
+      lifecycleRules: [{ id: 'expire-access-logs', status: 'Enabled', filter: [{ prefix: '' }], expiration: [{ days: 90 }] }],
+      extraPolicyStatements: [
+        {
+          sid: 'AllowS3ServerAccessLogs',
+          effect: 'Allow',
+          actions: ['s3:PutObject'],
+          resources: [`arn:aws:s3:::${bucketName('logs')}/s3/*`],
+          principals: [{ type: 'Service', identifiers: ['logging.s3.amazonaws.com'] }],
+          condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] }],
+        },
+      ],
+    });
+    const logsTo = (bucket: string) => ({ bucketName: logs.bucketName, prefix: `s3/${bucket}/` });
+
+    const models = new SecureBucket(this, 'ModelsBucket', {
+      bucketName: config.models.bucketName ?? bucketName('models'),
+      kmsKeyArn: dataKey.keyArn,
+      accessLogs: logsTo('models'),
+      // Replaced models keep a version for a month, so a bad upload can be rolled back.
+      lifecycleRules: [{ id: 'expire-old-model-versions', status: 'Enabled', filter: [{ prefix: '' }], noncurrentVersionExpiration: [{ noncurrentDays: 30 }] }],
+    });
+
+    const outputs = new SecureBucket(this, 'OutputsBucket', {
+      bucketName: bucketName('outputs'),
+      kmsKeyArn: dataKey.keyArn,
+      accessLogs: logsTo('outputs'),
+      lifecycleRules: [
+        { id: 'expire-old-output-versions', status: 'Enabled', filter: [{ prefix: '' }], noncurrentVersionExpiration: [{ noncurrentDays: 7 }] },
+        ...(config.app.outputsExpireDays > 0
+          ? [{ id: 'expire-outputs', status: 'Enabled', filter: [{ prefix: '' }], expiration: [{ days: config.app.outputsExpireDays }] }]
+          : []),
+      ],
+    });
+
+    const inputs = new SecureBucket(this, 'InputsBucket', {
+      bucketName: bucketName('inputs'),
+      kmsKeyArn: dataKey.keyArn,
+      accessLogs: logsTo('inputs'),
+      lifecycleRules: [
+        { id: 'expire-old-input-versions', status: 'Enabled', filter: [{ prefix: '' }], noncurrentVersionExpiration: [{ noncurrentDays: 7 }] },
+        ...(config.app.inputsExpireDays > 0
+          ? [{ id: 'expire-inputs', status: 'Enabled', filter: [{ prefix: '' }], expiration: [{ days: config.app.inputsExpireDays }] }]
+          : []),
+      ],
+    });
+
+    const ref = (b: SecureBucket): BucketRef => ({ name: b.bucketName, arn: b.bucketArn });
+    this.outputs = {
+      modelsBucket: ref(models),
+      outputsBucket: ref(outputs),
+      inputsBucket: ref(inputs),
+      logsBucket: ref(logs),
+      dataKeyArn: dataKey.keyArn,
+    };
+  }
+}
