@@ -19,3 +19,12 @@ export function defaultTags(config: PlatformConfig): Record<string, string> {
     ManagedBy: 'cdktf',
   };
 }
+
+/**
+ * The tag Karpenter puts on every GPU node and the model-sync path targets:
+ * SSM SendCommand `Targets` select instances by it (no 50-instance cap), and
+ * the Lambda's IAM policy only allows instances carrying it.
+ */
+export function gpuNodeTag(config: PlatformConfig): { key: string; value: string } {
+  return { key: 'comfyui-model-sync', value: clusterName(config) };
+}

@@ -25,3 +25,63 @@ export interface StorageOutputs {
   /** Customer-managed KMS key encrypting models, outputs and inputs. */
   readonly dataKeyArn: string;
 }
+
+/** What the network stack provides. */
+export interface NetworkOutputs {
+  /** VPC id. */
+  readonly vpcId: string;
+  /** VPC CIDR block. */
+  readonly vpcCidr: string;
+  /** Private subnet ids, one per AZ (nodes, pods, the internal ALB). */
+  readonly privateSubnetIds: string[];
+  /** Public subnet ids, one per AZ (NAT gateways). */
+  readonly publicSubnetIds: string[];
+  /** CIDR blocks of the private subnets (network policy). */
+  readonly privateSubnetCidrs: string[];
+}
+
+/** What the cluster stack provides. */
+export interface ClusterOutputs {
+  /** EKS cluster name. */
+  readonly clusterName: string;
+  /** EKS cluster ARN. */
+  readonly clusterArn: string;
+  /** API server endpoint. */
+  readonly endpoint: string;
+  /** Base64 cluster CA certificate. */
+  readonly certificateAuthorityData: string;
+  /** EKS-managed cluster security group (attached to control plane ENIs and nodes). */
+  readonly clusterSecurityGroupId: string;
+  /** Additional security group for nodes (system and GPU); discovery-tagged for Karpenter. */
+  readonly nodeSecurityGroupId: string;
+  /** IAM role ARN of the system managed node group. */
+  readonly systemNodeRoleArn: string;
+}
+
+/** What the capacity stack (Karpenter's AWS side) provides. */
+export interface CapacityOutputs {
+  /** IAM role name of GPU nodes (EC2NodeClass `role`). */
+  readonly gpuNodeRoleName: string;
+  /** IAM role ARN of GPU nodes. */
+  readonly gpuNodeRoleArn: string;
+  /** SQS queue name Karpenter reads interruption events from. */
+  readonly interruptionQueueName: string;
+}
+
+/** What the model-sync stack provides to the GPU nodes. */
+export interface ModelSyncOutputs {
+  /** AL2023 MIME multi-part user data that installs and starts the node-side model sync. */
+  readonly nodeUserData: string;
+  /** Name of the SSM command document the Lambda runs. */
+  readonly syncDocumentName: string;
+}
+
+/** What the edge stack provides to the app. */
+export interface EdgeOutputs {
+  /** ARN of the Terraform-owned target group ComfyUI pods register into (TargetGroupBinding). */
+  readonly targetGroupArn: string;
+  /** Security group of the internal ALB (allowed into pods on the ComfyUI port). */
+  readonly albSecurityGroupId: string;
+  /** Public hostname users open (CloudFront domain or the custom domain). */
+  readonly publicHostname: string;
+}
