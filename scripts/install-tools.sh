@@ -19,6 +19,7 @@ HELM_VERSION=v3.21.4
 HELM_KUBE_MINOR=33
 KUBECONFORM_VERSION=v0.7.0
 ACTIONLINT_VERSION=v1.7.11
+# trivy needs Go's encoding/json/v2 experiment (GOEXPERIMENT=jsonv2).
 TRIVY_VERSION=v0.67.2
 PY_PACKAGES=(checkov==3.3.30 "moto[server]==5.2.5" awscli==1.46.3 yamllint==1.38.0 kubernetes-validate==1.37.0)
 APT_PACKAGES=(shellcheck mdadm xfsprogs bats util-linux e2fsprogs jq)
@@ -38,14 +39,14 @@ install_node() {
   fi
 }
 
-go_tool() { # name version module [ldflags]
-  local name="$1" version="$2" module="$3" ldflags="${4:-}"
+go_tool() { # name version module [ldflags] [goexperiment]
+  local name="$1" version="$2" module="$3" ldflags="${4:-}" experiment="${5:-}"
   if stamp_ok "$name@$version" && [[ -x "$BIN/$name" ]]; then
     log "$name $version present (skip)"
     return
   fi
   log "go install $module@$version"
-  GOBIN="$BIN" GOFLAGS=-mod=mod CGO_ENABLED=0 go install -ldflags "$ldflags" "$module@$version"
+  GOBIN="$BIN" GOFLAGS=-mod=mod CGO_ENABLED=0 GOEXPERIMENT="$experiment" go install -ldflags "$ldflags" "$module@$version"
   stamp_set "$name@$version"
 }
 
@@ -55,7 +56,7 @@ install_go() {
     "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_KUBE_MINOR -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_KUBE_MINOR"
   go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform "-s -w"
   go_tool actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint "-s -w"
-  go_tool trivy "$TRIVY_VERSION" github.com/aquasecurity/trivy/cmd/trivy "-s -w"
+  go_tool trivy "$TRIVY_VERSION" github.com/aquasecurity/trivy/cmd/trivy "-s -w" jsonv2
 }
 
 install_python() {
