@@ -28,3 +28,15 @@ export function defaultTags(config: PlatformConfig): Record<string, string> {
 export function gpuNodeTag(config: PlatformConfig): { key: string; value: string } {
   return { key: 'comfyui-model-sync', value: clusterName(config) };
 }
+
+/** Node-side paths shared by the bootstrap script, the SSM document and the chart. */
+export function nodeModelPaths(config: PlatformConfig): { modelsDir: string; readinessMarker: string; syncCommand: string } {
+  return {
+    // Models live at <modelsDir>/<folder>/<file>, mirroring the bucket's <folder>/<file> keys.
+    modelsDir: config.models.nodePath,
+    // Written after the first full sync; ComfyUI pods wait for it (initContainer).
+    readinessMarker: `${config.models.nodePath}/.model-sync/ready.json`,
+    // `comfyui-model-sync copy KEY | delete KEY | reconcile`, installed by the user data.
+    syncCommand: '/usr/local/bin/comfyui-model-sync',
+  };
+}

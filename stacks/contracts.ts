@@ -68,14 +68,6 @@ export interface CapacityOutputs {
   readonly interruptionQueueName: string;
 }
 
-/** What the model-sync stack provides to the GPU nodes. */
-export interface ModelSyncOutputs {
-  /** AL2023 MIME multi-part user data that installs and starts the node-side model sync. */
-  readonly nodeUserData: string;
-  /** Name of the SSM command document the Lambda runs. */
-  readonly syncDocumentName: string;
-}
-
 /** What the edge stack provides to the app. */
 export interface EdgeOutputs {
   /** ARN of the Terraform-owned target group ComfyUI pods register into (TargetGroupBinding). */
