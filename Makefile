@@ -44,6 +44,10 @@ bench: tools-node ## Measure synth time and memory; writes docs/benchmarks.md
 validate: synth ## terraform init + validate per stack (needs provider registry access)
 	@scripts/validate.sh $(OUTDIR)
 
+.PHONY: docs
+docs: tools-node ## Regenerate docs/configuration.md from config/schema.ts
+	@node scripts/run-ts.mjs scripts/gen-config-docs.ts docs/configuration.md
+
 .PHONY: clean
 clean: ## Remove build output (keeps .tools/ and node_modules/)
 	rm -rf $(OUTDIR) .build coverage

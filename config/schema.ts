@@ -31,7 +31,7 @@ function cidrBlock(minPrefix: number, maxPrefix: number, what: string) {
       parsed.prefix >= minPrefix &&
       parsed.prefix <= maxPrefix &&
       // host bits must be zero, otherwise AWS normalises it silently
-      (parsed.prefix === 0 || (parsed.address & (~0 << (32 - parsed.prefix)) >>> 0) === parsed.address);
+      (parsed.prefix === 0 || ((parsed.address & (~0 << (32 - parsed.prefix))) >>> 0) === parsed.address);
     if (!ok) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be ${what}, got ${value}` });
     }
@@ -214,8 +214,8 @@ export const edgeSchema = z
       .default({}),
     customDomain: z
       .object({
-        domainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'must be a DNS name'),
-        certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[a-f0-9-]+$/, 'must be an ACM certificate ARN in us-east-1'),
+        domainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'must be a DNS name').describe('Host name users open, e.g. comfy.example.com (CNAME it to the distribution).'),
+        certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[a-f0-9-]+$/, 'must be an ACM certificate ARN in us-east-1').describe('ACM certificate covering domainName, in us-east-1 (CloudFront requirement).'),
       })
       .strict()
       .optional()

@@ -22,6 +22,18 @@ describe('embedded default config', () => {
   });
 });
 
+describe('CIDR validation', () => {
+  it.each(['10.2.0.0/16', '192.168.0.0/20', '172.31.0.0/16'])('accepts VPC block %s', (cidr) => {
+    expect(parseConfig({ network: { cidr } }).ok).toBe(true);
+  });
+  it.each(['203.0.113.0/24', '0.0.0.0/0', '198.51.100.7/32'])('accepts allow-list entry %s', (cidr) => {
+    expect(parseConfig({ cluster: { publicAccessCidrs: [cidr] } }).ok).toBe(true);
+  });
+  it.each(['203.0.113.1/24', '256.0.0.0/8', '10.0.0.0/33'])('rejects allow-list entry %s', (cidr) => {
+    expect(errorsOf({ cluster: { publicAccessCidrs: [cidr] } })[0]).toMatch(/^cluster\.publicAccessCidrs\.0: must be an IPv4 CIDR block/);
+  });
+});
+
 describe('invalid config is rejected with the field path', () => {
   it.each([
     [{ network: { cidr: '10.0.0.0/8' } }, 'network.cidr: must be a /16 to /20 IPv4 block, got 10.0.0.0/8'],
