@@ -12,6 +12,10 @@ BIN="$TOOLS/bin"
 STAMPS="$TOOLS/stamps"
 VENV="$TOOLS/venv"
 mkdir -p "$BIN" "$STAMPS"
+# Two installers at once (parallel make, several checkouts sharing TOOLS_DIR)
+# would corrupt the venv; the second one waits.
+exec 9>"$TOOLS/.install.lock"
+flock 9
 
 # ---- pinned versions -------------------------------------------------------
 HELM_VERSION=v3.21.4
