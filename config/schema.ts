@@ -31,7 +31,7 @@ function cidrBlock(minPrefix: number, maxPrefix: number, what: string) {
       parsed.prefix >= minPrefix &&
       parsed.prefix <= maxPrefix &&
       // host bits must be zero, otherwise AWS normalises it silently
-      (parsed.prefix === 0 || (parsed.address & (~0 << (32 - parsed.prefix)) >>> 0) === parsed.address);
+      (parsed.prefix === 0 || ((parsed.address & (~0 << (32 - parsed.prefix))) >>> 0) === parsed.address);
     if (!ok) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be ${what}, got ${value}` });
     }
