@@ -40,3 +40,30 @@ export function nodeModelPaths(config: PlatformConfig): { modelsDir: string; rea
     syncCommand: '/usr/local/bin/comfyui-model-sync',
   };
 }
+
+/**
+ * Subnets and security groups Karpenter may use carry this tag (EC2NodeClass
+ * `subnetSelectorTerms` / `securityGroupSelectorTerms`). The network stack tags
+ * the private subnets, the cluster stack the node and cluster security groups.
+ */
+export function karpenterDiscoveryTag(config: PlatformConfig): { key: string; value: string } {
+  return { key: 'karpenter.sh/discovery', value: clusterName(config) };
+}
+
+/**
+ * Label of the system managed node group. Controllers (Karpenter, the load
+ * balancer controller, CoreDNS, the S3 CSI controller) select it with a
+ * nodeSelector; GPU workloads never do.
+ */
+export const SYSTEM_NODE_LABEL = { key: 'node-role', value: 'system' } as const;
+
+/**
+ * Taint of the system managed node group, so only pods that tolerate it land
+ * there. `CriticalAddonsOnly` is the key the Karpenter chart and the EKS
+ * CoreDNS add-on already tolerate by default; other controllers need
+ * `tolerations: [{ key: CriticalAddonsOnly, operator: Exists, effect: NoSchedule }]`.
+ */
+export const SYSTEM_NODE_TAINT = { key: 'CriticalAddonsOnly', value: 'true', effect: 'NoSchedule' } as const;
+
+/** The toleration pods need to run on system nodes (Kubernetes object form). */
+export const SYSTEM_NODE_TOLERATION = { key: SYSTEM_NODE_TAINT.key, operator: 'Exists', effect: SYSTEM_NODE_TAINT.effect } as const;

@@ -66,6 +66,13 @@ const duration = z.string().regex(/^(\d+h)?(\d+m)?(\d+s)?$/, 'must be a Go durat
 const iamPrincipalArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/[\w+=,.@/-]+$/, 'must be an IAM role or user ARN');
+const kmsKeyArn = z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'must be a KMS key ARN such as arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+
+/** CPU architecture of an EC2 instance type: Graviton families carry a `g` after the generation (m7g, c7gn, t4g, r8gd, g5g). */
+export function instanceArchitecture(instanceType: string): 'arm64' | 'x86_64' {
+  const family = instanceType.split('.')[0];
+  return /^[a-z]+\d+g[a-z]*$/.test(family) ? 'arm64' : 'x86_64';
+}
 
 /** NVIDIA GPU instance families with local NVMe instance store (see config/gpu-instance-types.ts). */
 export const NVIDIA_NVME_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e', 'gr6', 'p4d', 'p4de', 'p5', 'p5e', 'p5en', 'p6-b200'] as const;
@@ -91,16 +98,31 @@ export const networkSchema = z
     azCount: z.number().int().min(2, 'must be at least 2 (EKS needs two AZs)').max(4, 'must be at most 4').default(3).describe('Number of availability zones.'),
     natGateways: z.enum(['per-az', 'single']).default('per-az').describe('`per-az` (resilient) or `single` (cheaper, for dev).'),
     flowLogRetentionDays: retentionDays.default(30).describe('Retention of VPC flow logs in CloudWatch Logs.'),
+    flowLogKmsKeyArn: kmsKeyArn.optional().describe('KMS key ARN encrypting the flow-log group. Unset: CloudWatch Logs default encryption. The key policy must allow logs.<region>.amazonaws.com.'),
   })
   .strict();
 
 export const clusterSchema = z
   .object({
-    kubernetesVersion: z.string().regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version such as 1.33').default('1.33').describe('EKS Kubernetes version.'),
-    adminPrincipalArns: z.array(iamPrincipalArn).default([]).describe('IAM principals given AmazonEKSClusterAdminPolicy through access entries.'),
+    // 1.35: in EKS standard support until 2027-03-27 (EKS release calendar); see docs/network-and-cluster.md.
+    kubernetesVersion: z.string().regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version such as 1.35').default('1.35').describe('EKS Kubernetes version. Keep the add-on versions below, karpenter.version and karpenter.amiAlias compatible with it.'),
+    adminPrincipalArns: z
+      .array(
+        iamPrincipalArn.refine((arn) => !arn.includes(':assumed-role/'), {
+          message: 'must be the IAM role ARN (arn:aws:iam::<account>:role/<name>), not an sts assumed-role session ARN: access entries only accept roles and users',
+        }),
+      )
+      .default([])
+      .refine((arns) => new Set(arns).size === arns.length, { message: 'must not list the same principal twice' })
+      .describe('IAM principals given AmazonEKSClusterAdminPolicy through access entries.'),
+    grantDeployerAdmin: z
+      .boolean()
+      .default(false)
+      .describe('Also give the IAM role running the deployment an admin access entry (kept in Terraform state, unlike EKS\'s implicit creator admin). The in-cluster stacks need cluster access; do not also list that role in adminPrincipalArns.'),
     endpointPublicAccess: z.boolean().default(true).describe('Expose the API endpoint publicly (private access is always on).'),
     publicAccessCidrs: z.array(anyCidr).min(1, 'must list at least one CIDR').default(['0.0.0.0/0']).describe('CIDRs allowed to reach the public API endpoint. Narrow this in production.'),
     logRetentionDays: retentionDays.default(30).describe('Retention of control-plane logs.'),
+    logKmsKeyArn: kmsKeyArn.optional().describe('KMS key ARN encrypting the control-plane log group. Unset: CloudWatch Logs default encryption. The key policy must allow logs.<region>.amazonaws.com.'),
     systemNodes: z
       .object({
         instanceTypes: z.array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be an EC2 instance type such as m7i.large')).min(1).default(['m7i.large', 'm6i.large']).describe('Instance types of the system node group (controllers only).'),
@@ -108,16 +130,19 @@ export const clusterSchema = z
         desiredSize: z.number().int().min(1).default(2).describe('Desired system nodes.'),
         maxSize: z.number().int().min(1).default(4).describe('Maximum system nodes.'),
         rootVolumeGiB: z.number().int().min(20).max(1000).default(50).describe('Encrypted gp3 root volume size.'),
+        metadataHopLimit: z.number().int().min(1).max(2).default(1).describe('IMDSv2 hop limit of system nodes. 1 keeps pods (other than host-network ones) away from the node role credentials; controllers get AWS access through Pod Identity.'),
       })
       .strict()
       .default({}),
     addons: z
       .object({
-        vpcCni: eksAddonVersion.default('v1.20.4-eksbuild.2').describe('vpc-cni add-on version.'),
-        coreDns: eksAddonVersion.default('v1.12.1-eksbuild.2').describe('coredns add-on version.'),
-        kubeProxy: eksAddonVersion.default('v1.33.3-eksbuild.4').describe('kube-proxy add-on version.'),
-        podIdentityAgent: eksAddonVersion.default('v1.3.8-eksbuild.2').describe('eks-pod-identity-agent add-on version.'),
-        mountpointS3Csi: eksAddonVersion.default('v2.0.0-eksbuild.1').describe('aws-mountpoint-s3-csi-driver add-on version.'),
+        // Builds published for Kubernetes 1.35 (sources in docs/network-and-cluster.md). Check with
+        // `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>` before changing.
+        vpcCni: eksAddonVersion.default('v1.23.0-eksbuild.1').describe('vpc-cni add-on version.'),
+        coreDns: eksAddonVersion.default('v1.14.3-eksbuild.3').describe('coredns add-on version.'),
+        kubeProxy: eksAddonVersion.default('v1.35.3-eksbuild.18').describe('kube-proxy add-on version (its minor must match kubernetesVersion).'),
+        podIdentityAgent: eksAddonVersion.default('v1.3.10-eksbuild.3').describe('eks-pod-identity-agent add-on version.'),
+        mountpointS3Csi: eksAddonVersion.default('v2.7.0-eksbuild.1').describe('aws-mountpoint-s3-csi-driver add-on version (v2 or later: Pod Identity support).'),
       })
       .strict()
       .default({}),
@@ -262,6 +287,14 @@ export const configSchema = z
     const longestBucketName = `${cfg.name}-${cfg.environment}-outputs-123456789012-${cfg.region}`.length;
     if (longestBucketName > 63) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['name'], message: `name, environment and region are too long together: bucket names would be ${longestBucketName} characters (S3 allows 63); shorten name or environment by ${longestBucketName - 63}` });
+    }
+    const kubeProxyMinor = /^v(\d+\.\d+)\./.exec(cfg.cluster.addons.kubeProxy)?.[1];
+    if (kubeProxyMinor !== cfg.cluster.kubernetesVersion) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['cluster', 'addons', 'kubeProxy'], message: `must be a build for Kubernetes ${cfg.cluster.kubernetesVersion} (v${cfg.cluster.kubernetesVersion}.x-eksbuild.N) to match cluster.kubernetesVersion, got ${cfg.cluster.addons.kubeProxy}` });
+    }
+    const architectures = new Set(cfg.cluster.systemNodes.instanceTypes.map(instanceArchitecture));
+    if (architectures.size > 1) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['cluster', 'systemNodes', 'instanceTypes'], message: `must all be x86_64 or all arm64 (Graviton), one node group has one AMI type; got ${cfg.cluster.systemNodes.instanceTypes.join(', ')}` });
     }
     if (cfg.karpenter.gpu.minGpus > cfg.karpenter.gpu.maxGpus) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['karpenter', 'gpu', 'minGpus'], message: `must be <= karpenter.gpu.maxGpus (${cfg.karpenter.gpu.maxGpus}), got ${cfg.karpenter.gpu.minGpus}` });

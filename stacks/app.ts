@@ -4,11 +4,15 @@
  */
 import { App } from 'cdktf';
 import { PlatformConfig } from '../config';
+import { ClusterStack } from './cluster-stack';
+import { NetworkStack } from './network-stack';
 import { StorageStack } from './storage-stack';
 
 /** Every stack of the platform, by role. */
 export interface PlatformStacks {
+  readonly network: NetworkStack;
   readonly storage: StorageStack;
+  readonly cluster: ClusterStack;
 }
 
 /** Stack ids are `<name>-<environment>-<role>`, so two environments can share a state bucket. */
@@ -17,6 +21,8 @@ export function stackId(config: PlatformConfig, role: string): string {
 }
 
 export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks {
+  const network = new NetworkStack(app, stackId(config, 'network'), { config });
   const storage = new StorageStack(app, stackId(config, 'storage'), { config });
-  return { storage };
+  const cluster = new ClusterStack(app, stackId(config, 'cluster'), { config, network: network.outputs, storage: storage.outputs });
+  return { network, storage, cluster };
 }
