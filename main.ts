@@ -6,7 +6,8 @@
  * staging directory that replaces the output directory only when synthesis
  * succeeded, so a failed run never leaves half-written stacks behind.
  */
-import { existsSync, renameSync, rmSync } from 'fs';
+import { existsSync, readFileSync, renameSync, rmSync } from 'fs';
+import { join } from 'path';
 import { App } from 'cdktf';
 import { loadConfig } from './config';
 import { buildPlatform } from './stacks/app';
@@ -25,6 +26,7 @@ function main(): number {
     const app = new App({ outdir: staging, skipBackendValidation: false });
     buildPlatform(app, result.config);
     app.synth();
+    printWarnings(staging);
     rmSync(outdir, { recursive: true, force: true });
     renameSync(staging, outdir);
   } catch (e) {
@@ -33,6 +35,18 @@ function main(): number {
     return 1;
   }
   return 0;
+}
+
+/** Warnings only land in manifest.json; print them so `make synth` shows them. */
+function printWarnings(dir: string): void {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    stacks: Record<string, { annotations: { constructPath: string; level: string; message: string }[] }>;
+  };
+  for (const stack of Object.values(manifest.stacks)) {
+    for (const annotation of stack.annotations) {
+      if (annotation.level.endsWith('warn')) process.stderr.write(`warning: ${annotation.constructPath}: ${annotation.message}\n`);
+    }
+  }
 }
 
 process.exitCode = main();

@@ -117,8 +117,8 @@ export const clusterSchema = z
       .describe('IAM principals given AmazonEKSClusterAdminPolicy through access entries.'),
     grantDeployerAdmin: z
       .boolean()
-      .default(false)
-      .describe('Also give the IAM role running the deployment an admin access entry (kept in Terraform state, unlike EKS\'s implicit creator admin). The in-cluster stacks need cluster access; do not also list that role in adminPrincipalArns.'),
+      .default(true)
+      .describe('Default true so one `cdktf deploy` of every stack works out of the box; for production set false and list your admin/CI roles in adminPrincipalArns instead (a deploy by a different role would otherwise move the entry). Gives the IAM role running the deployment an admin access entry (kept in Terraform state, unlike EKS\'s implicit creator admin). The in-cluster stacks need cluster access; do not also list that role in adminPrincipalArns.'),
     endpointPublicAccess: z.boolean().default(true).describe('Expose the API endpoint publicly (private access is always on).'),
     publicAccessCidrs: z.array(anyCidr).min(1, 'must list at least one CIDR').default(['0.0.0.0/0']).describe('CIDRs allowed to reach the public API endpoint. Narrow this in production.'),
     logRetentionDays: retentionDays.default(30).describe('Retention of control-plane logs.'),

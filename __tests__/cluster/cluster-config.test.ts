@@ -12,7 +12,7 @@ describe('cluster and network config', () => {
     expect(cluster.kubernetesVersion).toBe('1.35');
     expect(cluster.addons.kubeProxy).toMatch(/^v1\.35\./);
     expect(cluster.addons.mountpointS3Csi).toMatch(/^v2\./);
-    expect(cluster.grantDeployerAdmin).toBe(false);
+    expect(cluster.grantDeployerAdmin).toBe(true);
     expect(cluster.systemNodes.metadataHopLimit).toBe(1);
   });
 

@@ -71,9 +71,15 @@ describe('ClusterStack with the default config', () => {
     expect(cluster.depends_on).toContain(`aws_cloudwatch_log_group.${logGroupName}`);
   });
 
+  it('gives only the deploying role an admin access entry by default', () => {
+    expect(values(parsed, 'aws_eks_access_entry').map((e) => e.principal_arn)).toEqual([expect.stringMatching(/issuer_arn/)]);
+    expect(warnings(stack)).not.toContain('No cluster administrators');
+  });
+
   it('creates no access entry when no admin is configured, and warns that nobody can reach the API', () => {
-    expect(parsed.resource.aws_eks_access_entry).toBeUndefined();
-    expect(warnings(stack)).toContain('No cluster administrators');
+    const none = synthCluster({ cluster: { grantDeployerAdmin: false } });
+    expect(none.parsed.resource.aws_eks_access_entry).toBeUndefined();
+    expect(warnings(none.stack)).toContain('No cluster administrators');
   });
 
   it('installs every add-on at the pinned version', () => {
@@ -210,7 +216,7 @@ describe('ClusterStack with the default config', () => {
 });
 
 describe('ClusterStack with two admin principals', () => {
-  const { stack, parsed } = synthCluster({ cluster: { adminPrincipalArns: [ADMIN_A, ADMIN_B] } });
+  const { stack, parsed } = synthCluster({ cluster: { adminPrincipalArns: [ADMIN_A, ADMIN_B], grantDeployerAdmin: false } });
 
   it('creates one standard access entry per principal', () => {
     const accessEntries = values(parsed, 'aws_eks_access_entry');
@@ -230,7 +236,7 @@ describe('ClusterStack with two admin principals', () => {
   });
 
   it('keys entries by principal, so removing one leaves the other untouched', () => {
-    const only = synthCluster({ cluster: { adminPrincipalArns: [ADMIN_B] } }).parsed;
+    const only = synthCluster({ cluster: { adminPrincipalArns: [ADMIN_B], grantDeployerAdmin: false } }).parsed;
     const keyOf = (p: any) => entries(p, 'aws_eks_access_entry').find(([, e]) => e.principal_arn === ADMIN_B)![0];
     expect(keyOf(only)).toBe(keyOf(parsed));
   });

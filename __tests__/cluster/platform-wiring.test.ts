@@ -11,7 +11,7 @@ describe('network and cluster stacks in the platform', () => {
     app,
     testConfig({
       network: { natGateways: 'single' },
-      cluster: { adminPrincipalArns: ['arn:aws:iam::111122223333:role/platform-admins', 'arn:aws:iam::111122223333:user/alice'] },
+      cluster: { adminPrincipalArns: ['arn:aws:iam::111122223333:role/platform-admins', 'arn:aws:iam::111122223333:user/alice'], grantDeployerAdmin: false },
     }),
   );
   // A full app synth: cross-stack references are only resolved there.
