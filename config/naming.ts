@@ -40,3 +40,24 @@ export function nodeModelPaths(config: PlatformConfig): { modelsDir: string; rea
     syncCommand: '/usr/local/bin/comfyui-model-sync',
   };
 }
+
+/**
+ * Label and taint of the system managed node group: controllers (Karpenter,
+ * the load balancer controller) select the label and tolerate the taint, so
+ * GPU nodes never carry them and workloads never land on system nodes.
+ */
+export const SYSTEM_NODE_LABEL = { key: 'node-role.comfyui.io/system', value: 'true' } as const;
+export const SYSTEM_NODE_TAINT = { key: 'node-role.comfyui.io/system', value: 'true', effect: 'NoSchedule' } as const;
+
+/** Label on every Karpenter GPU node; ComfyUI pods select it. */
+export const GPU_NODE_LABEL = { key: 'node-role.comfyui.io/gpu', value: 'true' } as const;
+/** Taint on every Karpenter GPU node; only pods that tolerate it (ComfyUI, GPU daemons) run there. */
+export const GPU_NODE_TAINT = { key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' } as const;
+
+/**
+ * Tag on the private subnets and the node security group that Karpenter's
+ * EC2NodeClass selects (`karpenter.sh/discovery=<cluster name>`).
+ */
+export function karpenterDiscoveryTag(config: PlatformConfig): { key: string; value: string } {
+  return { key: 'karpenter.sh/discovery', value: clusterName(config) };
+}
