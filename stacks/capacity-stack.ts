@@ -9,16 +9,13 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { Construct } from 'constructs';
 import { PlatformConfig } from '../config';
-import { loadBalancerControllerStatements } from '../constructs/addons/load-balancer-controller-policy';
+import { LOAD_BALANCER_CONTROLLER_NAMESPACE, loadBalancerControllerStatements } from '../constructs/addons/load-balancer-controller-policy';
 import { GpuNodeRole } from '../constructs/capacity/gpu-node-role';
 import { InterruptionQueue } from '../constructs/capacity/interruption-queue';
 import { karpenterControllerStatements } from '../constructs/capacity/karpenter-controller-policy';
 import { PodIdentityRole } from '../constructs/identity/pod-identity-role';
 import { CapacityOutputs, ClusterOutputs, StorageOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
-
-/** Namespace the AWS Load Balancer Controller runs in. */
-export const LOAD_BALANCER_CONTROLLER_NAMESPACE = 'kube-system';
 
 export interface CapacityStackProps {
   /** The validated platform configuration. */

@@ -10,12 +10,12 @@ import { Construct } from 'constructs';
 import { defaultTags, PlatformConfig } from '../config';
 import { DcgmExporter } from '../constructs/addons/dcgm-exporter';
 import { LoadBalancerController } from '../constructs/addons/load-balancer-controller';
+import { LOAD_BALANCER_CONTROLLER_NAMESPACE } from '../constructs/addons/load-balancer-controller-policy';
 import { NvidiaDevicePlugin } from '../constructs/addons/nvidia-device-plugin';
 import { buildGpuNodeClass, buildGpuNodePools } from '../constructs/capacity/gpu-node-pools';
 import { GpuNodePoolRelease } from '../constructs/capacity/gpu-node-pool-release';
 import { KarpenterRelease } from '../constructs/capacity/karpenter-release';
 import { KubeProviders } from '../constructs/cluster/kube-providers';
-import { LOAD_BALANCER_CONTROLLER_NAMESPACE } from './capacity-stack';
 import { CapacityOutputs, ClusterOutputs, NetworkOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
 

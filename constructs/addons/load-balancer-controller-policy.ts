@@ -28,6 +28,9 @@ export interface LoadBalancerControllerPolicyProps {
 
 const CLUSTER_TAG = 'elbv2.k8s.aws/cluster';
 
+/** Namespace the controller runs in (its Pod Identity association and its Helm release). */
+export const LOAD_BALANCER_CONTROLLER_NAMESPACE = 'kube-system';
+
 /** The controller policy statements. */
 export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicyProps): DataAwsIamPolicyDocumentStatement[] {
   const arn = (service: string, resource: string) => `arn:${p.partition}:${service}:${p.region}:${p.accountId}:${resource}`;
