@@ -67,3 +67,8 @@ export const SYSTEM_NODE_TAINT = { key: 'CriticalAddonsOnly', value: 'true', eff
 
 /** The toleration pods need to run on system nodes (Kubernetes object form). */
 export const SYSTEM_NODE_TOLERATION = { key: SYSTEM_NODE_TAINT.key, operator: 'Exists', effect: SYSTEM_NODE_TAINT.effect } as const;
+
+/** Label on every Karpenter GPU node; ComfyUI pods select it. */
+export const GPU_NODE_LABEL = { key: 'node-role.comfyui.io/gpu', value: 'true' } as const;
+/** Taint on every Karpenter GPU node; only pods that tolerate it (ComfyUI, GPU daemons) run there. */
+export const GPU_NODE_TAINT = { key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' } as const;

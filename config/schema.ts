@@ -7,6 +7,7 @@
  * `make docs` (scripts/gen-config-docs.ts); a test keeps it up to date.
  */
 import { z } from 'zod';
+import { eligibleGpuInstanceTypes, MIN_SPOT_TO_SPOT_TYPES } from './gpu-instance-types';
 
 // ---------------------------------------------------------------- helpers
 
@@ -75,7 +76,7 @@ export function instanceArchitecture(instanceType: string): 'arm64' | 'x86_64' {
 }
 
 /** NVIDIA GPU instance families with local NVMe instance store (see config/gpu-instance-types.ts). */
-export const NVIDIA_NVME_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e', 'gr6', 'p4d', 'p4de', 'p5', 'p5e', 'p5en', 'p6-b200'] as const;
+export const NVIDIA_NVME_FAMILIES = ['g4dn', 'g5', 'g6', 'g6e', 'g7', 'g7e', 'gr6', 'p3dn', 'p4d', 'p4de', 'p5', 'p5e', 'p5en', 'p6-b200', 'p6-b300'] as const;
 
 // ---------------------------------------------------------------- sections
 
@@ -151,10 +152,10 @@ export const clusterSchema = z
 
 export const karpenterSchema = z
   .object({
-    version: semverish('1.8.1').default('1.8.1').describe('Karpenter chart and controller version (oci://public.ecr.aws/karpenter/karpenter).'),
+    version: semverish('1.15.1').default('1.15.1').describe('Karpenter chart and controller version (oci://public.ecr.aws/karpenter/karpenter).'),
     namespace: k8sName.default('kube-system').describe('Namespace of the Karpenter controller.'),
     serviceAccount: k8sName.default('karpenter').describe('Service account of the Karpenter controller (Pod Identity association).'),
-    amiAlias: z.string().regex(/^al2023@v\d{8}$/, 'must be a pinned AL2023 alias such as al2023@v20251120 (not @latest)').default('al2023@v20251120').describe('EC2NodeClass AMI alias, pinned. Roll forward by changing it.'),
+    amiAlias: z.string().regex(/^al2023@v\d{8}$/, 'must be a pinned AL2023 alias such as al2023@v20261012 (not @latest)').default('al2023@v20261012').describe('EC2NodeClass AMI alias, pinned. Roll forward by changing it.'),
     gpu: z
       .object({
         instanceFamilies: z
@@ -169,18 +170,34 @@ export const karpenterSchema = z
         consolidateAfter: duration.default('10m').describe('How long a node must be empty/underutilised before consolidation.'),
         expireAfter: duration.default('720h').describe('Maximum node lifetime.'),
         rootVolumeGiB: z.number().int().min(50).max(2000).default(150).describe('Encrypted gp3 root volume of GPU nodes.'),
+        terminationGracePeriod: duration.default('1h').describe('Longest a GPU node drains (pods with karpenter.sh/do-not-disrupt included) before Karpenter terminates it.'),
+        disruptionBudgetNodes: z
+          .string()
+          .regex(/^(\d+|(100|[1-9]?\d)%)$/, 'must be a node count such as 1 or a percentage such as 10%')
+          .default('1')
+          .describe('Disruption budget: GPU nodes Karpenter may voluntarily disrupt at once (consolidation, drift, expiry).'),
+        onDemandFallback: z
+          .object({
+            enabled: z.boolean().default(true).describe('Add a lower-weight On-Demand NodePool used when no Spot capacity is available.'),
+            gpuLimit: z.number().int().min(1).default(8).describe('On-Demand NodePool limit: total GPUs.'),
+            cpuLimit: z.number().int().min(1).default(256).describe('On-Demand NodePool limit: total vCPUs.'),
+          })
+          .strict()
+          .default({})
+          .describe('On-Demand fallback pool; the Spot pool (weight 100) is always tried first.'),
       })
       .strict()
       .default({}),
-    nvidiaDevicePluginVersion: semverish('0.17.4').default('0.17.4').describe('NVIDIA device plugin chart version.'),
+    nvidiaDevicePluginVersion: semverish('0.20.0').default('0.20.0').describe('NVIDIA device plugin chart version.'),
     dcgmExporter: z
       .object({
         enabled: z.boolean().default(false).describe('Install the NVIDIA DCGM exporter for GPU metrics.'),
-        version: semverish('4.6.0').default('4.6.0').describe('dcgm-exporter chart version.'),
+        version: semverish('4.8.3').default('4.8.3').describe('dcgm-exporter chart version.'),
       })
       .strict()
       .default({}),
-    loadBalancerControllerVersion: semverish('1.14.1').default('1.14.1').describe('AWS Load Balancer Controller chart version.'),
+    loadBalancerControllerVersion: semverish('3.5.0').default('3.5.0').describe('AWS Load Balancer Controller chart version.'),
+    loadBalancerControllerServiceAccount: k8sName.default('aws-load-balancer-controller').describe('Service account of the AWS Load Balancer Controller in kube-system (Pod Identity association).'),
   })
   .strict();
 
@@ -298,6 +315,15 @@ export const configSchema = z
     }
     if (cfg.karpenter.gpu.minGpus > cfg.karpenter.gpu.maxGpus) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['karpenter', 'gpu', 'minGpus'], message: `must be <= karpenter.gpu.maxGpus (${cfg.karpenter.gpu.maxGpus}), got ${cfg.karpenter.gpu.minGpus}` });
+    }
+    const eligible = eligibleGpuInstanceTypes(cfg.karpenter.gpu);
+    if (cfg.karpenter.gpu.minGpus <= cfg.karpenter.gpu.maxGpus && eligible.length < MIN_SPOT_TO_SPOT_TYPES) {
+      const names = eligible.length > 0 ? eligible.map((t) => t.type).join(', ') : 'none';
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['karpenter', 'gpu', 'instanceFamilies'],
+        message: `leaves ${eligible.length} eligible GPU instance types with ${cfg.karpenter.gpu.minGpus}-${cfg.karpenter.gpu.maxGpus} GPUs (${names}); Karpenter's Spot-to-Spot consolidation needs at least ${MIN_SPOT_TO_SPOT_TYPES}, so add families or widen karpenter.gpu.minGpus/maxGpus`,
+      });
     }
   });
 

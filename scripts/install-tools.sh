@@ -3,7 +3,7 @@
 # (npm, the Go module proxy, PyPI, Debian). Idempotent: every tool is pinned,
 # cached under .tools/ (git-ignored) and skipped when already there.
 #
-# Usage: scripts/install-tools.sh [node] [go] [python] [apt]   (default: all)
+# Usage: scripts/install-tools.sh [node] [go] [python] [apt] [crds]   (default: all)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +27,9 @@ ACTIONLINT_VERSION=v1.7.11
 TRIVY_VERSION=v0.67.2
 PY_PACKAGES=(checkov==3.3.30 "moto[server]==5.2.5" awscli==1.46.3 yamllint==1.38.0 kubernetes-validate==1.37.0)
 APT_PACKAGES=(shellcheck mdadm xfsprogs bats util-linux e2fsprogs jq)
+# Karpenter CRDs the rendered NodePool/EC2NodeClass are validated against;
+# keep in step with the karpenter.version default in config/schema.ts (a test checks).
+KARPENTER_CRDS_VERSION=1.15.1
 
 log() { printf '[install-tools] %s\n' "$*"; }
 
@@ -92,14 +95,51 @@ install_apt() {
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The CRDs come from the Go module zip (verified against sum.golang.org by go
+# itself). Only the zip is used: extracting it may be refused when the module
+# asks for a newer Go than the local toolchain, which does not matter here.
+install_karpenter_crds() {
+  local version="$KARPENTER_CRDS_VERSION" module=github.com/aws/karpenter-provider-aws
+  local target="$TOOLS/karpenter-crds/v$version"
+  if stamp_ok "karpenter-crds@$version" && [[ -f "$target/karpenter.sh_nodepools.yaml" && -f "$target/karpenter.k8s.aws_ec2nodeclasses.yaml" ]]; then
+    log "karpenter CRDs v$version present (skip)"
+    return
+  fi
+  command -v go >/dev/null || { log "go is required to download the Karpenter CRDs"; exit 1; }
+  log "go mod download $module@v$version (CRDs)"
+  local json zip
+  json="$(GOFLAGS=-mod=mod GOTOOLCHAIN=local go -C "$TOOLS" mod download -json "$module@v$version" || true)"
+  zip="$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
+  if [[ -z "$zip" || ! -f "$zip" ]]; then
+    log "could not download $module@v$version:"
+    printf '%s\n' "$json" >&2
+    exit 1
+  fi
+  rm -rf "$target"
+  mkdir -p "$target"
+  python3 - "$zip" "$module@v$version/pkg/apis/crds/" "$target" <<'PY'
+import os, sys, zipfile
+archive, prefix, target = sys.argv[1:4]
+with zipfile.ZipFile(archive) as z:
+    names = [n for n in z.namelist() if n.startswith(prefix) and n.endswith('.yaml')]
+    if not names:
+        sys.exit(f'no CRDs under {prefix} in {archive}')
+    for name in names:
+        with open(os.path.join(target, os.path.basename(name)), 'wb') as out:
+            out.write(z.read(name))
+PY
+  stamp_set "karpenter-crds@$version"
+}
+
 groups=("$@")
-[[ ${#groups[@]} -gt 0 ]] || groups=(node go python apt)
+[[ ${#groups[@]} -gt 0 ]] || groups=(node go python apt crds)
 for group in "${groups[@]}"; do
   case "$group" in
     node) install_node ;;
     go) install_go ;;
     python) install_python ;;
     apt) install_apt ;;
-    *) log "unknown group '$group' (expected node, go, python, apt)"; exit 2 ;;
+    crds) install_karpenter_crds ;;
+    *) log "unknown group '$group' (expected node, go, python, apt, crds)"; exit 2 ;;
   esac
 done

@@ -4,6 +4,7 @@
  */
 import { App } from 'cdktf';
 import { PlatformConfig } from '../config';
+import { CapacityStack } from './capacity-stack';
 import { ClusterStack } from './cluster-stack';
 import { NetworkStack } from './network-stack';
 import { StorageStack } from './storage-stack';
@@ -13,6 +14,7 @@ export interface PlatformStacks {
   readonly network: NetworkStack;
   readonly storage: StorageStack;
   readonly cluster: ClusterStack;
+  readonly capacity: CapacityStack;
 }
 
 /** Stack ids are `<name>-<environment>-<role>`, so two environments can share a state bucket. */
@@ -24,5 +26,6 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const network = new NetworkStack(app, stackId(config, 'network'), { config });
   const storage = new StorageStack(app, stackId(config, 'storage'), { config });
   const cluster = new ClusterStack(app, stackId(config, 'cluster'), { config, network: network.outputs, storage: storage.outputs });
-  return { network, storage, cluster };
+  const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs });
+  return { network, storage, cluster, capacity };
 }

@@ -60,10 +60,12 @@ export interface ClusterOutputs {
 
 /** What the capacity stack (Karpenter's AWS side) provides. */
 export interface CapacityOutputs {
-  /** IAM role name of GPU nodes (EC2NodeClass `role`). */
+  /** IAM role name of GPU nodes (the role inside gpuNodeInstanceProfileName). */
   readonly gpuNodeRoleName: string;
   /** IAM role ARN of GPU nodes. */
   readonly gpuNodeRoleArn: string;
+  /** Terraform-owned instance profile of GPU nodes (EC2NodeClass `instanceProfile`). */
+  readonly gpuNodeInstanceProfileName: string;
   /** SQS queue name Karpenter reads interruption events from. */
   readonly interruptionQueueName: string;
 }

@@ -1,0 +1,86 @@
+/**
+ * Capacity stack: Karpenter's AWS side. The controller's Pod Identity role,
+ * the GPU node role, instance profile and access entry, the interruption
+ * queue and its EventBridge rules, and the AWS Load Balancer Controller's
+ * Pod Identity role. AWS only: the in-cluster half (Helm releases, NodePool,
+ * EC2NodeClass) is the cluster-addons stack.
+ */
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { Construct } from 'constructs';
+import { PlatformConfig } from '../config';
+import { LOAD_BALANCER_CONTROLLER_NAMESPACE, loadBalancerControllerStatements } from '../constructs/addons/load-balancer-controller-policy';
+import { GpuNodeRole } from '../constructs/capacity/gpu-node-role';
+import { InterruptionQueue } from '../constructs/capacity/interruption-queue';
+import { karpenterControllerStatements } from '../constructs/capacity/karpenter-controller-policy';
+import { PodIdentityRole } from '../constructs/identity/pod-identity-role';
+import { CapacityOutputs, ClusterOutputs, StorageOutputs } from './contracts';
+import { PlatformStack } from './platform-stack';
+
+export interface CapacityStackProps {
+  /** The validated platform configuration. */
+  readonly config: PlatformConfig;
+  /** The cluster Karpenter provisions nodes for. */
+  readonly cluster: ClusterOutputs;
+  /** Buckets and data key (GPU nodes read the models bucket). */
+  readonly storage: StorageOutputs;
+}
+
+export class CapacityStack extends PlatformStack {
+  /** Typed outputs for the cluster-addons stack. */
+  public readonly outputs: CapacityOutputs;
+
+  constructor(scope: Construct, id: string, props: CapacityStackProps) {
+    super(scope, id, { config: props.config });
+    const { config, cluster, storage } = props;
+    const accountId = new DataAwsCallerIdentity(this, 'Account').accountId;
+    const partition = new DataAwsPartition(this, 'Partition').partition;
+
+    const nodeRole = new GpuNodeRole(this, 'GpuNodeRole', {
+      name: `${this.prefix}-gpu-node`,
+      partition,
+      region: config.region,
+      clusterName: cluster.clusterName,
+      modelsBucket: storage.modelsBucket,
+      dataKeyArn: storage.dataKeyArn,
+    });
+
+    const queue = new InterruptionQueue(this, 'InterruptionQueue', { queueName: `${this.prefix}-karpenter`, accountId });
+
+    new PodIdentityRole(this, 'KarpenterController', {
+      roleName: `${this.prefix}-karpenter-controller`,
+      description: 'Karpenter controller (EKS Pod Identity)',
+      accountId,
+      clusterName: cluster.clusterName,
+      namespace: config.karpenter.namespace,
+      serviceAccount: config.karpenter.serviceAccount,
+      statements: karpenterControllerStatements({
+        partition,
+        region: config.region,
+        accountId,
+        clusterName: cluster.clusterName,
+        clusterArn: cluster.clusterArn,
+        nodeRoleArn: nodeRole.role.arn,
+        nodeInstanceProfileArn: nodeRole.instanceProfile.arn,
+        interruptionQueueArn: queue.queueArn,
+      }),
+    });
+
+    new PodIdentityRole(this, 'LoadBalancerController', {
+      roleName: `${this.prefix}-aws-lb-controller`,
+      description: 'AWS Load Balancer Controller (EKS Pod Identity)',
+      accountId,
+      clusterName: cluster.clusterName,
+      namespace: LOAD_BALANCER_CONTROLLER_NAMESPACE,
+      serviceAccount: config.karpenter.loadBalancerControllerServiceAccount,
+      statements: loadBalancerControllerStatements({ partition, region: config.region, accountId, clusterName: cluster.clusterName }),
+    });
+
+    this.outputs = {
+      gpuNodeRoleName: nodeRole.role.name,
+      gpuNodeRoleArn: nodeRole.role.arn,
+      gpuNodeInstanceProfileName: nodeRole.instanceProfile.name,
+      interruptionQueueName: queue.queueName,
+    };
+  }
+}
