@@ -199,7 +199,7 @@ describe('EdgeStack: CloudFront', () => {
   it('never caches origin errors and adds security headers (HSTS, nosniff, framing, referrer)', () => {
     expect(distribution.custom_error_response.map((e: any) => [e.error_code, e.error_caching_min_ttl])).toEqual([[500, 0], [502, 0], [503, 0], [504, 0]]);
     const headers = one(parsed, 'aws_cloudfront_response_headers_policy').security_headers_config;
-    expect(headers.strict_transport_security.access_control_max_age_sec).toBe(31536000);
+    expect(headers.strict_transport_security).toMatchObject({ access_control_max_age_sec: 31536000, include_subdomains: true, override: true });
     expect(headers.frame_options.frame_option).toBe('SAMEORIGIN');
     for (const behaviour of behaviours(distribution)) {
       expect(behaviour.response_headers_policy_id).toBe(ref(parsed, 'aws_cloudfront_response_headers_policy', 'id'));

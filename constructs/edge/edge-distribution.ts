@@ -118,7 +118,8 @@ export class EdgeDistribution extends Construct {
       name: name('edge-security-headers'),
       comment: 'HSTS, nosniff, same-origin framing, strict referrer',
       securityHeadersConfig: {
-        strictTransportSecurity: { accessControlMaxAgeSec: 31536000, includeSubdomains: false, preload: false, override: true },
+        // preload stays an explicit decision of the domain owner (it commits the whole domain to HTTPS in browsers).
+        strictTransportSecurity: { accessControlMaxAgeSec: 31536000, includeSubdomains: true, preload: false, override: true },
         contentTypeOptions: { override: true },
         frameOptions: { frameOption: 'SAMEORIGIN', override: true },
         referrerPolicy: { referrerPolicy: 'strict-origin-when-cross-origin', override: true },
