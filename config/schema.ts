@@ -210,6 +210,7 @@ export const edgeSchema = z
         acknowledgeUnauthenticated: z.boolean().default(false).describe('Must be true for mode `none`: anyone with the URL can spend GPU hours.'),
         users: z.array(authUser).default([]).describe('Basic-auth users seeded into the KeyValueStore.'),
         realm: z.string().regex(/^[A-Za-z0-9 ._-]{1,64}$/, 'must be 1-64 letters, digits, spaces or . _ -').default('ComfyUI').describe('Realm the browser shows in its Basic-auth prompt.'),
+        sessionHours: z.number().int().min(1).max(168).default(12).describe('Lifetime of the signed session cookie a browser gets after Basic login (lets Safari open the WebSocket).'),
       })
       .strict()
       .default({}),

@@ -4,6 +4,7 @@
 #   scripts/edge-user.sh entry USERNAME            print the config entry for edge.auth.users
 #   scripts/edge-user.sh put STORE USERNAME        add or rotate the user in the KeyValueStore now (no redeploy)
 #   scripts/edge-user.sh delete STORE USERNAME     remove the user from the KeyValueStore now
+#   scripts/edge-user.sh rotate-sessions STORE     new session-cookie key: every browser session ends
 #
 # STORE is the KeyValueStore name or ARN (`terraform output auth_key_value_store_name`
 # of the edge stack; by default <name>-<environment>-edge-auth).
@@ -15,9 +16,10 @@ set -euo pipefail
 
 readonly MIN_PASSWORD_LENGTH=12
 readonly KEY_PREFIX='user:'
+readonly SESSION_SECRET_KEY='session:secret'
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -36,6 +38,11 @@ sha256_hex() {
   fi
 }
 
+random_token() {
+  # $1 random bytes, URL-safe base64 without padding.
+  head -c "$1" /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+}
+
 check_username() {
   # Same rule as the config schema and the edge function (no ':' so the split is unambiguous).
   [[ "$1" =~ ^[A-Za-z0-9._@-]{1,64}$ ]] || fail "username must be 1-64 characters of letters, digits, . _ @ -, got '$1'"
@@ -45,7 +52,7 @@ read_password() {
   local password confirmation
   if [[ "$generate" == true ]]; then
     # 18 random bytes -> 24 URL-safe characters (144 bits): safe with a fast hash.
-    password="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+    password="$(random_token 18)"
     echo "Generated password for $username (shown once): $password" >&2
   elif [[ -t 0 ]]; then
     read -r -s -p "Password for $username: " password
@@ -124,6 +131,13 @@ case "$command" in
     etag="$(store_etag "$arn")"
     aws cloudfront-keyvaluestore delete-key --kvs-arn "$arn" --key "$KEY_PREFIX$username" --if-match "$etag" >/dev/null
     echo "Deleted $KEY_PREFIX$username from $arn. Remove $username from edge.auth.users too, or the next apply adds it back." >&2
+    ;;
+  rotate-sessions)
+    ((${#args[@]} == 2)) || usage
+    arn="$(store_arn "${args[1]}")"
+    etag="$(store_etag "$arn")"
+    aws cloudfront-keyvaluestore put-key --kvs-arn "$arn" --key "$SESSION_SECRET_KEY" --value "$(random_token 48)" --if-match "$etag" >/dev/null
+    echo "Replaced $SESSION_SECRET_KEY in $arn: browsers sign in again (Basic prompt or cached credentials) on their next page load." >&2
     ;;
   *)
     usage

@@ -73,7 +73,9 @@ export class EdgeStack extends PlatformStack {
       throw new Error(`edge.auth.mode: ${edge.auth.mode} is not available; use basic, or none with acknowledgeUnauthenticated`);
     }
     const auth =
-      edge.auth.mode === 'basic' ? new BasicAuth(this, 'Auth', { namePrefix: this.prefix, realm: edge.auth.realm, users: edge.auth.users }) : undefined;
+      edge.auth.mode === 'basic'
+        ? new BasicAuth(this, 'Auth', { namePrefix: this.prefix, realm: edge.auth.realm, users: edge.auth.users, sessionHours: edge.auth.sessionHours })
+        : undefined;
 
     const waf = edge.waf.enabled
       ? new EdgeWaf(this, 'Waf', { namePrefix: this.prefix, allowCidrs: edge.waf.allowCidrs, managedRuleGroups: edge.waf.managedRuleGroups })

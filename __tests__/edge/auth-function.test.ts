@@ -1,27 +1,35 @@
 /**
- * The Basic-auth CloudFront Function, run under the cloudfront-js-2.0
+ * The edge auth CloudFront Function, run under the cloudfront-js-2.0
  * runtime's constraints: in a vm context with only the runtime's globals and
  * modules, statically checked against the documented feature list, within
  * the 10 KB size limit.
  */
 import { createHash } from 'crypto';
-import { CLOUDFRONT_FUNCTION_MAX_BYTES, authFunctionTemplate, renderAuthFunction } from '../../constructs/edge/auth-function-code';
+import { AuthFunctionSettings, CLOUDFRONT_FUNCTION_MAX_BYTES, authFunctionTemplate, renderAuthFunction } from '../../constructs/edge/auth-function-code';
 import { checkCloudFrontFunction } from './cloudfront-function-rules';
 import { FakeKeyValueStore, loadCloudFrontFunction, viewerRequest } from './cloudfront-function-sandbox';
 
 const KVS_ID = 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111';
+const SESSION_SECONDS = 12 * 3600;
+const HOST = 'd111111abcdef8.cloudfront.net';
+const COOKIE = '__Host-comfyui-session';
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const basic = (userPass: string | Buffer) => `Basic ${Buffer.from(userPass).toString('base64')}`;
+const ALICE = basic('alice:correct horse battery staple');
+const NAVIGATE = { 'sec-fetch-mode': 'navigate', accept: 'text/html,application/xhtml+xml' };
+const render = (settings: Partial<AuthFunctionSettings> = {}) => renderAuthFunction({ kvsId: KVS_ID, realm: 'ComfyUI', sessionSeconds: SESSION_SECONDS, ...settings });
 
 function setup(entries: Record<string, string> = {}) {
   const store = new FakeKeyValueStore(KVS_ID, {
     'user:alice': sha256('alice:correct horse battery staple'),
     'user:jo@studio.example': sha256('jo@studio.example:pässwört ✓ 漢字'),
     'user:colon': sha256('colon:a:b:c'),
+    'session:secret': 'k'.repeat(64),
     ...entries,
   });
-  const fn = loadCloudFrontFunction(renderAuthFunction(KVS_ID, 'ComfyUI'), store);
-  return { store, handler: fn.handler };
+  const time = { now: Date.UTC(2026, 0, 1, 9, 0, 0) };
+  const fn = loadCloudFrontFunction(render(), store, () => time.now);
+  return { store, time, handler: fn.handler };
 }
 
 function expectChallenge(result: any) {
@@ -30,10 +38,12 @@ function expectChallenge(result: any) {
   expect(result.headers['cache-control'].value).toBe('no-store');
 }
 
-describe('edge auth function: credentials', () => {
+const passes = (result: any) => result.statusCode === undefined && typeof result.uri === 'string';
+
+describe('edge auth function: Basic credentials', () => {
   it('GIVEN valid credentials THEN the request passes without its Authorization header', async () => {
     const { handler, store } = setup();
-    const event = viewerRequest('/prompt', { authorization: basic('alice:correct horse battery staple'), 'content-type': 'application/json' }, 'POST');
+    const event = viewerRequest('/prompt', { authorization: ALICE, 'content-type': 'application/json' }, 'POST');
     const result = await handler(event);
     expect(result.uri).toBe('/prompt');
     expect(result.method).toBe('POST');
@@ -45,7 +55,7 @@ describe('edge auth function: credentials', () => {
   it('accepts the scheme in any case and extra spaces before the token', async () => {
     const { handler } = setup();
     const token = Buffer.from('alice:correct horse battery staple').toString('base64');
-    expect((await handler(viewerRequest('/', { authorization: `bAsIc   ${token}` }))).statusCode).toBeUndefined();
+    expect(passes(await handler(viewerRequest('/', { authorization: `bAsIc   ${token}` })))).toBe(true);
   });
 
   it('GIVEN a wrong password THEN 401 with a Basic challenge', async () => {
@@ -59,7 +69,7 @@ describe('edge auth function: credentials', () => {
     expect(store.lookups).toEqual(['user:mallory']);
   });
 
-  it('GIVEN no Authorization header THEN 401 without touching the store', async () => {
+  it('GIVEN no credentials THEN 401 without touching the store', async () => {
     const { handler, store } = setup();
     const result = await handler(viewerRequest('/'));
     expectChallenge(result);
@@ -88,8 +98,7 @@ describe('edge auth function: credentials', () => {
 
   it('hashes non-ASCII passwords as UTF-8 (RFC 7617 charset) and accepts them', async () => {
     const { handler } = setup();
-    const result = await handler(viewerRequest('/', { authorization: basic('jo@studio.example:pässwört ✓ 漢字') }));
-    expect(result.statusCode).toBeUndefined();
+    expect(passes(await handler(viewerRequest('/', { authorization: basic('jo@studio.example:pässwört ✓ 漢字') })))).toBe(true);
   });
 
   it('refuses credentials that are not UTF-8 (a Latin-1 client) instead of guessing', async () => {
@@ -107,14 +116,14 @@ describe('edge auth function: credentials', () => {
 
   it('splits at the first colon, so passwords may contain colons', async () => {
     const { handler } = setup();
-    expect((await handler(viewerRequest('/', { authorization: basic('colon:a:b:c') }))).statusCode).toBeUndefined();
+    expect(passes(await handler(viewerRequest('/', { authorization: basic('colon:a:b:c') })))).toBe(true);
     expectChallenge(await handler(viewerRequest('/', { authorization: basic('colon:a:b') })));
   });
 
   it('fails closed when the store is unreachable', async () => {
     const { handler, store } = setup();
     store.failure = new Error('KeyValueStore unavailable');
-    expectChallenge(await handler(viewerRequest('/', { authorization: basic('alice:correct horse battery staple') })));
+    expectChallenge(await handler(viewerRequest('/', { authorization: ALICE })));
   });
 
   it.each([
@@ -127,14 +136,14 @@ describe('edge auth function: credentials', () => {
     expectChallenge(await handler(viewerRequest('/', { authorization: basic('alice:pw') })));
   });
 
-  it('authenticates the WebSocket upgrade of /ws like any request (browsers resend cached Basic credentials)', async () => {
+  it('authenticates the WebSocket handshake of /ws like any request', async () => {
     const { handler } = setup();
-    const upgrade = { upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' };
-    const passed = await handler(viewerRequest('/ws?clientId=abc', { ...upgrade, authorization: basic('alice:correct horse battery staple') }));
+    const handshake = { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13', origin: `https://${HOST}` };
+    const passed = await handler(viewerRequest('/ws?clientId=abc', { ...handshake, authorization: ALICE }));
     expect(passed.uri).toBe('/ws');
     expect(passed.querystring.clientId.value).toBe('abc');
     expect(passed.headers['sec-websocket-key'].value).toBe('dGhlIHNhbXBsZSBub25jZQ==');
-    expectChallenge(await handler(viewerRequest('/ws?clientId=abc', upgrade)));
+    expectChallenge(await handler(viewerRequest('/ws?clientId=abc', handshake)));
   });
 
   it('exempts no path: static assets and the health endpoint need credentials too', async () => {
@@ -145,11 +154,139 @@ describe('edge auth function: credentials', () => {
   });
 });
 
+describe('edge auth function: browser session cookie (WebSocket in Safari)', () => {
+  async function login(handler: (e: any) => Promise<any>, uri = '/') {
+    const result = await handler(viewerRequest(uri, { ...NAVIGATE, authorization: ALICE }));
+    expect(result.statusCode).toBe(302);
+    return { result, cookie: result.cookies[COOKIE].value as string };
+  }
+
+  it('redirects a navigation with valid Basic credentials once, setting a signed, host-only, HttpOnly cookie', async () => {
+    const { handler } = setup();
+    const { result, cookie } = await login(handler, '/?workflow=flux&x=1');
+    expect(result.headers.location.value).toBe('/?workflow=flux&x=1&edge-session=1');
+    expect(result.cookies[COOKIE].attributes).toBe(`Secure; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}`);
+    expect(cookie).toMatch(/^alice~\d+~[A-Za-z0-9_-]{43}$/);
+    expect(result.headers['cache-control'].value).toBe('no-store');
+  });
+
+  it('passes the follow-up request, dropping the marker and the session cookie but keeping other cookies', async () => {
+    const { handler } = setup();
+    const { cookie } = await login(handler);
+    const next = await handler(viewerRequest('/?edge-session=1', { ...NAVIGATE, authorization: ALICE }, 'GET', { [COOKIE]: cookie, AWSALB: 'sticky' }));
+    expect(passes(next)).toBe(true);
+    expect(next.querystring['edge-session']).toBeUndefined();
+    expect(next.cookies[COOKIE]).toBeUndefined();
+    expect(next.cookies.AWSALB.value).toBe('sticky');
+  });
+
+  it('never redirects twice: a browser that refuses the cookie still gets in with Basic', async () => {
+    const { handler } = setup();
+    expect(passes(await handler(viewerRequest('/?edge-session=1', { ...NAVIGATE, authorization: ALICE })))).toBe(true);
+  });
+
+  it('opens the WebSocket with the cookie alone (what Safari sends)', async () => {
+    const { handler } = setup();
+    const { cookie } = await login(handler);
+    const handshake = { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', origin: `https://${HOST}` };
+    const result = await handler(viewerRequest('/ws?clientId=abc', handshake, 'GET', { [COOKIE]: cookie }));
+    expect(passes(result)).toBe(true);
+    expect(result.cookies[COOKIE]).toBeUndefined();
+  });
+
+  it('does not redirect API clients, fetches or WebSockets', async () => {
+    const { handler } = setup();
+    const clients: Record<string, string>[] = [{ accept: 'application/json' }, { 'sec-fetch-mode': 'cors', accept: '*/*' }, { 'sec-websocket-key': 'x' }];
+    for (const headers of clients) {
+      expect(passes(await handler(viewerRequest('/', { ...headers, authorization: ALICE })))).toBe(true);
+    }
+    expect(passes(await handler(viewerRequest('/prompt', { ...NAVIGATE, authorization: ALICE }, 'POST')))).toBe(true);
+  });
+
+  it('keeps working with Basic only when the store has no session secret', async () => {
+    const { handler, store } = setup();
+    store.set('session:secret', '');
+    const fresh = loadCloudFrontFunction(render(), new FakeKeyValueStore(KVS_ID, { 'user:alice': sha256('alice:correct horse battery staple') }));
+    expect(passes(await fresh.handler(viewerRequest('/', { ...NAVIGATE, authorization: ALICE })))).toBe(true);
+    expectChallenge(await handler(viewerRequest('/', {}, 'GET', { [COOKIE]: `alice~${Math.floor(Date.now() / 1000) + 60}~${'a'.repeat(43)}` })));
+  });
+
+  it('expires the cookie after the session lifetime and renews it on a navigation in its second half', async () => {
+    const { handler, time } = setup();
+    const { cookie } = await login(handler);
+    const started = time.now;
+    time.now = started + (SESSION_SECONDS - 60) * 1000;
+    expect(passes(await handler(viewerRequest('/api/queue', {}, 'GET', { [COOKIE]: cookie })))).toBe(true);
+    const renewed = await handler(viewerRequest('/', { ...NAVIGATE, authorization: ALICE }, 'GET', { [COOKIE]: cookie }));
+    expect(renewed.statusCode).toBe(302);
+    time.now = started + (SESSION_SECONDS + 1) * 1000;
+    expectChallenge(await handler(viewerRequest('/api/queue', {}, 'GET', { [COOKIE]: cookie })));
+  });
+
+  it('applies a shortened session lifetime to cookies issued before', async () => {
+    const { handler, store, time } = setup();
+    const { cookie } = await login(handler);
+    const shorter = loadCloudFrontFunction(render({ sessionSeconds: 3600 }), store, () => time.now);
+    expectChallenge(await shorter.handler(viewerRequest('/api/queue', {}, 'GET', { [COOKIE]: cookie })));
+  });
+
+  it.each([
+    ['another user', (c: string) => c.replace(/^alice~/, 'colon~')],
+    ['a longer expiry', (c: string) => c.replace(/~(\d+)~/, (_m, e) => `~${Number(e) + 3600}~`)],
+    ['a changed signature', (c: string) => c.slice(0, -1) + (c.endsWith('A') ? 'B' : 'A')],
+    ['a truncated signature', (c: string) => c.slice(0, -2)],
+    ['extra fields', (c: string) => `${c}~x`],
+  ])('refuses a tampered cookie (%s)', async (_name, tamper) => {
+    const { handler } = setup();
+    const { cookie } = await login(handler);
+    expectChallenge(await handler(viewerRequest('/api/queue', {}, 'GET', { [COOKIE]: tamper(cookie) })));
+  });
+
+  it.each([
+    ['the password changes', (s: FakeKeyValueStore) => s.set('user:alice', sha256('alice:a new password here'))],
+    ['the user is deleted', (s: FakeKeyValueStore) => s.set('user:alice', '')],
+    ['the session secret is rotated', (s: FakeKeyValueStore) => s.set('session:secret', 'n'.repeat(64))],
+  ])('ends sessions when %s', async (_name, change) => {
+    const { handler, store } = setup();
+    const { cookie } = await login(handler);
+    change(store);
+    expectChallenge(await handler(viewerRequest('/api/queue', {}, 'GET', { [COOKIE]: cookie })));
+  });
+
+  it('starts a new session when Basic credentials name another user than the cookie', async () => {
+    const { handler } = setup();
+    const { cookie } = await login(handler);
+    const result = await handler(viewerRequest('/', { ...NAVIGATE, authorization: basic('colon:a:b:c') }, 'GET', { [COOKIE]: cookie }));
+    expect(result.statusCode).toBe(302);
+    expect(result.cookies[COOKIE].value).toMatch(/^colon~/);
+  });
+});
+
+describe('edge auth function: cross-site requests', () => {
+  it.each([
+    ['a POST from another site', '/prompt', 'POST', { origin: 'https://evil.example' }],
+    ['a DELETE from another site', '/queue', 'DELETE', { origin: 'https://evil.example' }],
+    ['a WebSocket handshake from another site', '/ws', 'GET', { origin: 'https://evil.example', 'sec-websocket-key': 'x' }],
+    ['a POST from the plain-HTTP origin', '/prompt', 'POST', { origin: `http://${HOST}` }],
+  ])('refuses %s even with valid credentials (403)', async (_name, uri, method, headers) => {
+    const { handler } = setup();
+    const result = await handler(viewerRequest(uri, { ...headers, authorization: ALICE }, method));
+    expect(result.statusCode).toBe(403);
+  });
+
+  it('accepts same-origin writes, writes without Origin (API clients) and cross-site reads', async () => {
+    const { handler } = setup();
+    expect(passes(await handler(viewerRequest('/prompt', { origin: `https://${HOST}`, authorization: ALICE }, 'POST')))).toBe(true);
+    expect(passes(await handler(viewerRequest('/prompt', { authorization: ALICE }, 'POST')))).toBe(true);
+    expect(passes(await handler(viewerRequest('/view?filename=a.png', { origin: 'https://evil.example', authorization: ALICE })))).toBe(true);
+  });
+});
+
 describe('edge auth function: runtime constraints', () => {
-  const rendered = renderAuthFunction(KVS_ID, 'ComfyUI');
+  const rendered = render();
 
   it('stays under the 10 KB CloudFront Functions limit with a real store id and the longest realm', () => {
-    const longest = renderAuthFunction('00000000-0000-0000-0000-000000000000', 'R'.repeat(64));
+    const longest = render({ kvsId: '00000000-0000-0000-0000-000000000000', realm: 'R'.repeat(64), sessionSeconds: 168 * 3600 });
     expect(Buffer.byteLength(longest)).toBeLessThan(CLOUDFRONT_FUNCTION_MAX_BYTES);
   });
 
@@ -160,28 +297,27 @@ describe('edge auth function: runtime constraints', () => {
 
   it('binds the store by the id the construct renders in', () => {
     expect(rendered).toContain(`cf.kvs('${KVS_ID}')`);
-    const store = new FakeKeyValueStore('another-store-id');
-    expect(() => loadCloudFrontFunction(rendered, store)).toThrow(/no KeyValueStore/);
+    expect(() => loadCloudFrontFunction(rendered, new FakeKeyValueStore('another-store-id'))).toThrow(/no KeyValueStore/);
   });
 
-  it('compares digests without an early exit (no return or break inside the loop)', () => {
-    const compare = /function digestsEqual[\s\S]*?\n}\n/.exec(authFunctionTemplate())?.[0] ?? '';
+  it('compares secrets without an early exit (no return or break inside the loop)', () => {
+    const compare = /function same[\s\S]*?\n}\n/.exec(authFunctionTemplate())?.[0] ?? '';
     const loop = /for \([^)]*\) \{([\s\S]*?)\n  \}/.exec(compare)?.[1] ?? '';
     expect(loop).toContain('diff |=');
     expect(loop).not.toMatch(/\breturn\b|\bbreak\b/);
   });
 
-  it('handles a request well within the sub-millisecond compute budget on a laptop-class CPU', async () => {
+  it('handles a request well within the sub-millisecond compute budget', async () => {
     const { handler } = setup();
-    const event = () => viewerRequest('/', { authorization: basic('alice:correct horse battery staple') });
     const runs = 300;
     const started = process.hrtime.bigint();
-    for (let i = 0; i < runs; i++) await handler(event());
+    for (let i = 0; i < runs; i++) await handler(viewerRequest('/', { authorization: ALICE }));
     const perRunMs = Number(process.hrtime.bigint() - started) / 1e6 / runs;
     expect(perRunMs).toBeLessThan(2);
   });
 
-  it('rejects a realm that would break out of the challenge header', () => {
-    expect(() => renderAuthFunction(KVS_ID, 'x", other="y')).toThrow(/edge\.auth\.realm/);
+  it('rejects settings that would break the code', () => {
+    expect(() => render({ realm: 'x", other="y' })).toThrow(/edge\.auth\.realm/);
+    expect(() => render({ sessionSeconds: 1.5 })).toThrow(/sessionHours/);
   });
 });

@@ -74,7 +74,7 @@ export interface ViewerRequestEvent {
   request: { method: string; uri: string; querystring: Record<string, { value: string }>; headers: Record<string, { value: string }>; cookies: Record<string, { value: string }> };
 }
 
-export function viewerRequest(uri: string, headers: Record<string, string> = {}, method = 'GET'): ViewerRequestEvent {
+export function viewerRequest(uri: string, headers: Record<string, string> = {}, method = 'GET', cookies: Record<string, string> = {}): ViewerRequestEvent {
   const wrapped: Record<string, { value: string }> = { host: { value: 'd111111abcdef8.cloudfront.net' } };
   for (const [name, value] of Object.entries(headers)) wrapped[name.toLowerCase()] = { value };
   const [path, query] = uri.split('?');
@@ -87,7 +87,7 @@ export function viewerRequest(uri: string, headers: Record<string, string> = {},
     version: '1.0',
     context: { eventType: 'viewer-request', distributionId: 'EDFDVBD6EXAMPLE', requestId: 'req-1' },
     viewer: { ip: '198.51.100.7' },
-    request: { method, uri: path, querystring, headers: wrapped, cookies: {} },
+    request: { method, uri: path, querystring, headers: wrapped, cookies: Object.fromEntries(Object.entries(cookies).map(([k, v]) => [k, { value: v }])) },
   };
 }
 
@@ -96,7 +96,7 @@ export function viewerRequest(uri: string, headers: Record<string, string> = {},
  * 'cloudfront'` is bound to a module object whose default export is the fake
  * runtime helper; any other import makes loading fail.
  */
-export function loadCloudFrontFunction(code: string, store: FakeKeyValueStore) {
+export function loadCloudFrontFunction(code: string, store: FakeKeyValueStore, clock?: () => number) {
   const source = ts.createSourceFile('function.js', code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.JS);
   let script = code;
   for (const statement of [...source.statements].reverse()) {
@@ -136,6 +136,11 @@ export function loadCloudFrontFunction(code: string, store: FakeKeyValueStore) {
       throw new Error(`module ${name} is not available in this sandbox`);
     },
   });
+  if (clock) {
+    // The runtime's Date returns the function's start time; tests move it to check expiry.
+    (context as { __clock?: () => number }).__clock = clock;
+    vm.runInContext('Date.now = function () { return __clock(); };', context);
+  }
   vm.runInContext(script, context, { filename: 'viewer-request.js', timeout: 1000 });
   const handler = (context as { handler?: (event: ViewerRequestEvent) => unknown }).handler;
   if (typeof handler !== 'function') throw new Error('the code defines no handler');

@@ -281,13 +281,30 @@ describe('EdgeStack: authentication', () => {
   });
 
   it('seeds one KeyValueStore key per configured user: user:<name> -> sha256', () => {
-    expect(keys(parsed, 'aws_cloudfrontkeyvaluestore_key')).toHaveLength(2);
+    const userKeys = values(parsed, 'aws_cloudfrontkeyvaluestore_key').filter((k) => k.key.startsWith('user:'));
+    expect(userKeys).toHaveLength(2);
     expect(synth).toHaveResourceWithProperties(CloudfrontkeyvaluestoreKey, {
       key_value_store_arn: ref(parsed, 'aws_cloudfront_key_value_store', 'arn'),
       key: 'user:alice',
       value: ALICE.passwordSha256,
     });
     expect(synth).toHaveResourceWithProperties(CloudfrontkeyvaluestoreKey, { key: 'user:bob@studio.example', value: 'b'.repeat(64) });
+  });
+
+  it('stores a random session-cookie key once and leaves later rotations alone', () => {
+    const secret = values(parsed, 'aws_cloudfrontkeyvaluestore_key').find((k) => k.key === 'session:secret');
+    const source = Object.keys(parsed.data.aws_secretsmanager_random_password)[0];
+    expect(parsed.data.aws_secretsmanager_random_password[source]).toMatchObject({ password_length: 64, exclude_punctuation: true });
+    expect(secret).toMatchObject({
+      key_value_store_arn: ref(parsed, 'aws_cloudfront_key_value_store', 'arn'),
+      value: `\${data.aws_secretsmanager_random_password.${source}.random_password}`,
+      lifecycle: { ignore_changes: ['value'] },
+    });
+  });
+
+  it('renders the session lifetime into the function', () => {
+    const code: string = one(synthEdge({ edge: { auth: { sessionHours: 2 } } }).parsed, 'aws_cloudfront_function').code;
+    expect(code).toContain("const SESSION_SECONDS = Number('7200');");
   });
 
   it('keeps each user key stable when the user list is reordered', () => {

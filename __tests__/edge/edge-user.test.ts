@@ -77,7 +77,7 @@ describe('scripts/edge-user.sh', () => {
     const entry = run(['entry', 'carol'], `${password}\n`).stdout;
     const hash = /passwordSha256: ([a-f0-9]{64})/.exec(entry)![1];
     const store = new FakeKeyValueStore('kvs-id', { 'user:carol': hash });
-    const { handler } = loadCloudFrontFunction(renderAuthFunction('kvs-id', 'ComfyUI'), store);
+    const { handler } = loadCloudFrontFunction(renderAuthFunction({ kvsId: 'kvs-id', realm: 'ComfyUI', sessionSeconds: 3600 }), store);
     const authorization = (pass: string) => `Basic ${Buffer.from(`carol:${pass}`).toString('base64')}`;
     expect((await handler(viewerRequest('/', { authorization: authorization(password) }))).statusCode).toBeUndefined();
     expect((await handler(viewerRequest('/', { authorization: authorization(`${password}x`) }))).statusCode).toBe(401);
@@ -93,6 +93,14 @@ describe('scripts/edge-user.sh', () => {
       `cloudfront-keyvaluestore put-key --kvs-arn ${ARN} --key user:alice --value ${sha256('alice:correct horse battery staple')} --if-match ETAG123`,
     ]);
     expect(result.stdout).toContain(sha256('alice:correct horse battery staple'));
+  });
+
+  it('rotate-sessions: puts a new random session:secret (48 bytes, URL-safe)', () => {
+    const aws = fakeAws();
+    const result = run(['rotate-sessions', 'comfyui-dev-edge-auth'], undefined, aws.env);
+    expect(result.status).toBe(0);
+    const put = aws.calls()[2];
+    expect(put).toMatch(new RegExp(`^cloudfront-keyvaluestore put-key --kvs-arn ${ARN} --key session:secret --value [A-Za-z0-9_-]{64} --if-match ETAG123$`));
   });
 
   it('delete: removes user:<name>, accepting the store ARN directly', () => {

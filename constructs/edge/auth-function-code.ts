@@ -33,16 +33,33 @@ export function authFunctionTemplate(): string {
   return readFileSync(projectFile(AUTH_FUNCTION_SOURCE), 'utf8');
 }
 
-/** The deployable code: the template with the KeyValueStore id (may be a token) and realm filled in. */
-export function renderAuthFunction(kvsId: string, realm: string): string {
+/** What the deployed function is configured with. */
+export interface AuthFunctionSettings {
+  /** KeyValueStore id (a token at synth time, a UUID when deployed). */
+  readonly kvsId: string;
+  /** Realm of the Basic challenge. */
+  readonly realm: string;
+  /** Lifetime of browser session cookies, in seconds. */
+  readonly sessionSeconds: number;
+}
+
+/** The deployable code: the template with the store id, realm and session lifetime filled in. */
+export function renderAuthFunction(settings: AuthFunctionSettings): string {
+  const { kvsId, realm, sessionSeconds } = settings;
   if (!/^[A-Za-z0-9 ._-]{1,64}$/.test(realm)) {
     throw new Error(`edge.auth.realm: must be 1-64 letters, digits, spaces or . _ -, got ${JSON.stringify(realm)}`);
   }
+  if (!Number.isInteger(sessionSeconds) || sessionSeconds < 60) {
+    throw new Error(`edge.auth.sessionHours: must give a whole number of seconds >= 60, got ${sessionSeconds}`);
+  }
   const template = authFunctionTemplate();
-  for (const placeholder of ['__KVS_ID__', '__REALM__']) {
+  const values: Record<string, string> = { __KVS_ID__: kvsId, __REALM__: realm, __SESSION_SECONDS__: String(sessionSeconds) };
+  let code = template;
+  for (const [placeholder, value] of Object.entries(values)) {
     if (template.split(placeholder).length !== 2) {
       throw new Error(`${AUTH_FUNCTION_SOURCE} must contain ${placeholder} exactly once`);
     }
+    code = code.replace(placeholder, () => value);
   }
-  return template.replace('__KVS_ID__', () => kvsId).replace('__REALM__', () => realm);
+  return code;
 }
