@@ -251,6 +251,33 @@ export const edgeSchema = z
         mode: z.enum(['basic', 'cognito', 'none']).default('basic').describe('`basic` (CloudFront Function + KeyValueStore), `cognito`, or `none`.'),
         acknowledgeUnauthenticated: z.boolean().default(false).describe('Must be true for mode `none`: anyone with the URL can spend GPU hours.'),
         users: z.array(authUser).default([]).describe('Basic-auth users seeded into the KeyValueStore.'),
+        realm: z.string().regex(/^[A-Za-z0-9 ._-]{1,64}$/, 'must be 1-64 letters, digits, spaces or . _ -').default('ComfyUI').describe('Realm the browser shows in its Basic-auth prompt.'),
+        sessionHours: z.number().int().min(1).max(168).default(12).describe('Lifetime of the signed session cookie a browser gets after Basic login (lets Safari open the WebSocket).'),
+      })
+      .strict()
+      .default({}),
+    alb: z
+      .object({
+        deletionProtection: z.boolean().default(false).describe('Deletion protection on the internal ALB (turn on in production; `destroy` then needs it off first).'),
+        idleTimeoutSeconds: z.number().int().min(60).max(4000).default(4000).describe('ALB idle timeout; the progress WebSocket dies at the 60 s AWS default, 4000 is the maximum.'),
+        deregistrationDelaySeconds: z.number().int().min(0).max(3600).default(600).describe('How long a deregistering pod keeps its connections (lets running generations report back).'),
+        healthCheckPath: z.string().regex(/^\/[A-Za-z0-9_.\/-]*$/, 'must be an absolute URL path').default('/system_stats').describe('ComfyUI path the target group health check requests (expects HTTP 200).'),
+        allowFrom: z.enum(['vpc-origin-security-group', 'cloudfront-prefix-list']).default('vpc-origin-security-group').describe('Source allowed into the ALB: the `CloudFront-VPCOrigins-Service-SG` CloudFront creates in the VPC (tightest), or the CloudFront origin-facing managed prefix list.'),
+        https: z
+          .object({
+            certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[a-f0-9-]+$/, 'must be an ACM certificate ARN in the deployment region').describe('Regional ACM certificate for the ALB HTTPS listener.'),
+            originDomainName: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'must be a DNS name').describe('DNS name covered by the certificate; CloudFront connects with it as SNI and Host.'),
+          })
+          .strict()
+          .optional()
+          .describe('Optional: TLS from CloudFront to the ALB (HTTPS listener on 443). Unset: HTTP on port 80 inside the VPC.'),
+      })
+      .strict()
+      .default({}),
+    cloudfront: z
+      .object({
+        originReadTimeoutSeconds: z.number().int().min(1).max(180).default(60).describe('How long CloudFront waits for a response from the ALB; above 60 needs a raised CloudFront quota.'),
+        originKeepaliveTimeoutSeconds: z.number().int().min(1).max(180).default(60).describe('How long CloudFront keeps an idle origin connection; above 60 needs a raised CloudFront quota.'),
       })
       .strict()
       .default({}),
@@ -278,6 +305,16 @@ export const edgeSchema = z
     if (edge.auth.mode === 'none' && !edge.auth.acknowledgeUnauthenticated) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['auth', 'acknowledgeUnauthenticated'], message: 'must be true to set auth.mode to none (an open URL lets anyone spend the GPU budget)' });
     }
+    if (edge.auth.mode === 'cognito') {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['auth', 'mode'], message: 'cognito is not available yet: use basic (CloudFront Function + KeyValueStore; see docs/edge.md for the Cognito trade-offs)' });
+    }
+    const seen = new Set<string>();
+    edge.auth.users.forEach((user, index) => {
+      if (seen.has(user.username)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['auth', 'users', index, 'username'], message: `must be unique, ${user.username} is listed twice` });
+      }
+      seen.add(user.username);
+    });
   });
 
 export const configSchema = z
@@ -312,6 +349,10 @@ export const configSchema = z
     const architectures = new Set(cfg.cluster.systemNodes.instanceTypes.map(instanceArchitecture));
     if (architectures.size > 1) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['cluster', 'systemNodes', 'instanceTypes'], message: `must all be x86_64 or all arm64 (Graviton), one node group has one AMI type; got ${cfg.cluster.systemNodes.instanceTypes.join(', ')}` });
+    }
+    const albCertificate = cfg.edge.alb.https?.certificateArn;
+    if (albCertificate && albCertificate.split(':')[3] !== cfg.region) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['edge', 'alb', 'https', 'certificateArn'], message: `must be an ACM certificate in the deployment region ${cfg.region} (the ALB uses it), got one in ${albCertificate.split(':')[3]}` });
     }
     if (cfg.karpenter.gpu.minGpus > cfg.karpenter.gpu.maxGpus) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['karpenter', 'gpu', 'minGpus'], message: `must be <= karpenter.gpu.maxGpus (${cfg.karpenter.gpu.maxGpus}), got ${cfg.karpenter.gpu.minGpus}` });

@@ -6,6 +6,7 @@ import { App } from 'cdktf';
 import { PlatformConfig } from '../config';
 import { CapacityStack } from './capacity-stack';
 import { ClusterStack } from './cluster-stack';
+import { EdgeStack } from './edge-stack';
 import { NetworkStack } from './network-stack';
 import { StorageStack } from './storage-stack';
 
@@ -15,6 +16,7 @@ export interface PlatformStacks {
   readonly storage: StorageStack;
   readonly cluster: ClusterStack;
   readonly capacity: CapacityStack;
+  readonly edge: EdgeStack;
 }
 
 /** Stack ids are `<name>-<environment>-<role>`, so two environments can share a state bucket. */
@@ -27,5 +29,6 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const storage = new StorageStack(app, stackId(config, 'storage'), { config });
   const cluster = new ClusterStack(app, stackId(config, 'cluster'), { config, network: network.outputs, storage: storage.outputs });
   const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs });
-  return { network, storage, cluster, capacity };
+  const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
+  return { network, storage, cluster, capacity, edge };
 }

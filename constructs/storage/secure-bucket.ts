@@ -47,6 +47,8 @@ export class SecureBucket extends Construct {
   public readonly bucketName: string;
   /** The bucket ARN. */
   public readonly bucketArn: string;
+  /** The bucket policy (a writer such as ELB log delivery can depend on it). */
+  public readonly policy: S3BucketPolicy;
 
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
     super(scope, id);
@@ -117,7 +119,7 @@ export class SecureBucket extends Construct {
         ...(props.extraPolicyStatements ?? []),
       ],
     });
-    new S3BucketPolicy(this, 'Policy', {
+    this.policy = new S3BucketPolicy(this, 'Policy', {
       bucket: this.bucket.id,
       policy: policy.json,
       // A bucket policy put before the public access block can be rejected.

@@ -1,0 +1,115 @@
+/**
+ * Edge stack: how users reach ComfyUI. A Terraform-owned internal ALB with
+ * the `ip` target group the chart's TargetGroupBinding fills, a CloudFront
+ * VPC origin to it (no public load balancer, no synth-time lookups), the
+ * distribution, authentication at the edge (on by default), optional WAF and
+ * custom domain, and the bucket both write access logs to.
+ */
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { BasicAuth } from '../constructs/edge/basic-auth';
+import { EdgeDistribution } from '../constructs/edge/edge-distribution';
+import { ALB_LOG_PREFIX, CLOUDFRONT_LOG_PREFIX, EdgeLogBucket } from '../constructs/edge/edge-log-bucket';
+import { EdgeWaf } from '../constructs/edge/edge-waf';
+import { InternalAlb } from '../constructs/edge/internal-alb';
+import { AlbVpcOrigin } from '../constructs/edge/vpc-origin';
+import { ClusterOutputs, EdgeOutputs, NetworkOutputs } from './contracts';
+import { PlatformStack, PlatformStackProps } from './platform-stack';
+
+export interface EdgeStackProps extends PlatformStackProps {
+  /** VPC, subnets and CIDR from the network stack. */
+  readonly network: NetworkOutputs;
+  /** Node security group (pods register by IP) from the cluster stack. */
+  readonly cluster: ClusterOutputs;
+}
+
+export class EdgeStack extends PlatformStack {
+  /** Typed outputs for the app stack (TargetGroupBinding, public URL). */
+  public readonly outputs: EdgeOutputs;
+
+  constructor(scope: Construct, id: string, props: EdgeStackProps) {
+    super(scope, id, props);
+    const { config, network, cluster } = props;
+    const edge = config.edge;
+    const account = new DataAwsCallerIdentity(this, 'Account').accountId;
+    const https = edge.alb.https;
+
+    const logs = new EdgeLogBucket(this, 'Logs', {
+      // "edgelog" is as long as "outputs", the longest purpose the config's name-length check allows for.
+      bucketName: `${this.prefix}-edgelog-${account}-${config.region}`,
+      accountId: account,
+      region: config.region,
+      expireDays: edge.logExpireDays,
+    });
+
+    const alb = new InternalAlb(this, 'Alb', {
+      namePrefix: this.prefix,
+      vpcId: network.vpcId,
+      vpcCidr: network.vpcCidr,
+      subnetIds: network.privateSubnetIds,
+      nodeSecurityGroupId: cluster.nodeSecurityGroupId,
+      targetPort: config.app.port,
+      listener: https ? { protocol: 'HTTPS', port: 443, certificateArn: https.certificateArn } : { protocol: 'HTTP', port: 80 },
+      healthCheckPath: edge.alb.healthCheckPath,
+      idleTimeoutSeconds: edge.alb.idleTimeoutSeconds,
+      deregistrationDelaySeconds: edge.alb.deregistrationDelaySeconds,
+      deletionProtection: edge.alb.deletionProtection,
+      accessLogs: { bucket: logs.bucket.bucketName, prefix: ALB_LOG_PREFIX },
+      dependsOn: [logs.bucket.policy],
+    });
+
+    const origin = new AlbVpcOrigin(this, 'Origin', {
+      name: `${this.prefix}-alb`,
+      albArn: alb.alb.arn,
+      albSecurityGroupId: alb.securityGroup.id,
+      vpcId: network.vpcId,
+      protocol: https ? 'https' : 'http',
+      allowFrom: edge.alb.allowFrom,
+    });
+
+    if (edge.auth.mode !== 'basic' && !(edge.auth.mode === 'none' && edge.auth.acknowledgeUnauthenticated)) {
+      // The config schema rejects this already; a stack built from unvalidated input must not fail open.
+      throw new Error(`edge.auth.mode: ${edge.auth.mode} is not available; use basic, or none with acknowledgeUnauthenticated`);
+    }
+    const auth =
+      edge.auth.mode === 'basic'
+        ? new BasicAuth(this, 'Auth', { namePrefix: this.prefix, realm: edge.auth.realm, users: edge.auth.users, sessionHours: edge.auth.sessionHours })
+        : undefined;
+
+    const waf = edge.waf.enabled
+      ? new EdgeWaf(this, 'Waf', { namePrefix: this.prefix, allowCidrs: edge.waf.allowCidrs, managedRuleGroups: edge.waf.managedRuleGroups })
+      : undefined;
+
+    const cdn = new EdgeDistribution(this, 'Cdn', {
+      namePrefix: this.prefix,
+      vpcOriginId: origin.vpcOrigin.id,
+      originDomainName: https ? https.originDomainName : alb.alb.dnsName,
+      originReadTimeoutSeconds: edge.cloudfront.originReadTimeoutSeconds,
+      originKeepaliveTimeoutSeconds: edge.cloudfront.originKeepaliveTimeoutSeconds,
+      viewerRequestFunctionArn: auth?.function.arn,
+      webAclArn: waf?.webAcl.arn,
+      customDomain: edge.customDomain,
+      priceClass: edge.priceClass,
+      logDestinationArn: `${logs.bucket.bucketArn}/${CLOUDFRONT_LOG_PREFIX}`,
+      logDependsOn: [logs.bucket.policy],
+    });
+
+    this.outputs = {
+      targetGroupArn: alb.targetGroup.arn,
+      albSecurityGroupId: alb.securityGroup.id,
+      publicHostname: cdn.publicHostname,
+    };
+
+    new TerraformOutput(this, 'url', { value: `https://${cdn.publicHostname}`, description: 'Open ComfyUI here (Basic auth unless edge.auth.mode is none)' });
+    new TerraformOutput(this, 'distribution_domain_name', { value: cdn.distribution.domainName, description: 'CloudFront name; point a custom domain CNAME/alias here' });
+    new TerraformOutput(this, 'distribution_id', { value: cdn.distribution.id, description: 'CloudFront distribution id (invalidations, logs)' });
+    new TerraformOutput(this, 'target_group_arn', { value: alb.targetGroup.arn, description: 'Target group the chart TargetGroupBinding registers pods into' });
+    new TerraformOutput(this, 'alb_dns_name', { value: alb.alb.dnsName, description: 'Internal ALB (reachable only from CloudFront VPC origins)' });
+    new TerraformOutput(this, 'log_bucket', { value: logs.bucket.bucketName, description: 'ALB (alb/) and CloudFront (cloudfront/) access logs' });
+    if (auth) {
+      new TerraformOutput(this, 'auth_key_value_store_name', { value: auth.store.name, description: 'KeyValueStore of Basic-auth users (scripts/edge-user.sh put|delete)' });
+      new TerraformOutput(this, 'auth_key_value_store_arn', { value: auth.store.arn, description: 'KeyValueStore ARN (aws cloudfront-keyvaluestore ...)' });
+    }
+  }
+}
