@@ -581,6 +581,12 @@ export class ComfyClient {
     }
     if (res.status >= 300 && res.status < 400) {
       await res.arrayBuffer();
+      const location = res.headers.get('location');
+      const target = location ? safeUrl(location, url) : undefined;
+      if (target && url.protocol === 'http:' && target.protocol === 'https:' && target.host === url.host) {
+        // CloudFront's viewer protocol policy answers plain HTTP with a redirect to HTTPS.
+        throw new UsageError(`${url.origin} redirects to HTTPS`, `Use --url https://${url.host}${this.base.pathname}`);
+      }
       throw new AuthError(
         `${method} ${url.pathname} was redirected to ${res.headers.get('location') ?? '(no location)'} (${res.status}): the endpoint expects an interactive login`,
         res.status,
@@ -614,6 +620,14 @@ function parseBaseUrl(raw: string): URL {
   url.hash = '';
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return url;
+}
+
+function safeUrl(text: string, base: URL): URL | undefined {
+  try {
+    return new URL(text, base);
+  } catch {
+    return undefined;
+  }
 }
 
 function requestError(err: unknown, method: string, url: URL, timeoutMs: number): ComfyError {
