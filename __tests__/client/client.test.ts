@@ -112,7 +112,7 @@ describe('ComfyClient against a fake ComfyUI', () => {
         errors: [expect.objectContaining({ type: 'value_not_in_list', inputName: 'ckpt_name', details: expect.stringContaining("'missing.safetensors' not in") })],
       },
     ]);
-    expect(err.hint).toContain('comfy models');
+    expect(err.hint).toContain('npm run comfy -- models');
   });
 
   it('reports a prompt-level rejection (unknown node class) without node errors', async () => {

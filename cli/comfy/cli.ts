@@ -328,7 +328,7 @@ function reportError(err: unknown, io: CliIo): void {
     out.write(`error: ${(err as Error)?.stack ?? String(err)}\n`);
     return;
   }
-  out.write(`error: ${err.message}\n`);
+  out.write(`error: ${err.message.replace(/\n/g, '\n  ')}\n`); // ComfyUI exception messages span lines
   if (err instanceof PromptRejectedError) {
     for (const node of err.nodeErrors) {
       for (const e of node.errors.length > 0 ? node.errors : [{ type: 'error', message: 'invalid', details: '', inputName: undefined }]) {

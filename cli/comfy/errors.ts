@@ -108,7 +108,7 @@ export class PromptRejectedError extends ComfyError {
   constructor(message: string, errorType: string, nodeErrors: NodeError[]) {
     super('rejected', message, {
       hint: nodeErrors.some((n) => n.errors.some((e) => e.type === 'value_not_in_list'))
-        ? 'A value is not among the choices the server offers; for a model, check `comfy models` and the models bucket key.'
+        ? 'A value is not among the choices the server offers; for a model, check `npm run comfy -- models` and the models bucket key.'
         : undefined,
     });
     this.errorType = errorType;

@@ -137,7 +137,7 @@ export class EventSocket {
         return;
       }
       if (this.closed) return;
-      this.options.onState('closed', `WebSocket closed (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`);
+      this.options.onState('closed', `code ${code}${reason.length ? ` ${reason.toString()}` : ''}`);
       this.scheduleReconnect();
     });
   }

@@ -67,7 +67,8 @@ export class ProgressReporter {
     switch (event.type) {
       case 'connection':
         if (event.state === 'open') this.info(`progress socket ${event.detail}`);
-        else this.warn(`progress socket ${event.state}: ${event.detail}`);
+        else if (event.state === 'closed') this.warn(`progress socket lost (${event.detail}); reconnecting, polling /history meanwhile`);
+        else this.warn(`progress socket unavailable: ${event.detail}`);
         return;
       case 'queue':
         if (event.remaining !== this.lastQueue) {
