@@ -227,9 +227,13 @@ describe('npm run comfy (child processes)', () => {
     if (!existsSync(bundle)) await run(process.execPath, ['scripts/run-ts.mjs', 'cli/comfy/main.ts', '--help']);
     const child = spawn(process.execPath, [bundle, 'run', SDXL, '--url', fake.url, '-o', mkdtempSync(join(tmpdir(), 'comfy-int-'))], { cwd: ROOT });
     let stderr = '';
+    let sent = false;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      if (stderr.includes('executing KSampler')) child.kill('SIGINT');
+      if (!sent && stderr.includes('executing KSampler')) {
+        sent = true; // a second SIGINT would mean "quit at once", skipping the cancel
+        child.kill('SIGINT');
+      }
     });
     const code = await new Promise<number | null>((r) => child.on('close', r));
     expect(code).toBe(EXIT_CODES.interrupted);
