@@ -17,7 +17,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal }).then(
+// `npm run` changes to the package root; relative paths (workflow, --out) mean the caller's directory.
+const cwd = process.env.npm_lifecycle_event === 'comfy' && process.env.INIT_CWD ? process.env.INIT_CWD : process.cwd();
+
+runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd, signal: controller.signal }).then(
   (code) => {
     // Exit once stdout is flushed: pooled keep-alive sockets must not delay a script.
     process.stdout.write('', () => process.exit(code));
