@@ -13,6 +13,7 @@ import time
 import urllib.request
 
 QUEUE_URL = f"http://127.0.0.1:{os.environ.get('COMFYUI_PORT', '8188')}/queue"
+POLL_SECONDS = float(os.environ.get("DRAIN_POLL_SECONDS", "5"))
 # Time for the endpoint removal to reach the load balancer.
 time.sleep(int(os.environ.get("DRAIN_SETTLE_SECONDS", "15")))
 
@@ -29,4 +30,4 @@ while True:
         print("drain: queue empty; stopping", flush=True)
         break
     print(f"drain: waiting for {running} running and {pending} pending prompts", flush=True)
-    time.sleep(5)
+    time.sleep(POLL_SECONDS)

@@ -6,6 +6,7 @@
 # syncing models. Also prepares the scratch directories ComfyUI writes to.
 set -eu
 : "${MODELS_READY_MARKER:?}" "${MODELS_WAIT_TIMEOUT_SECONDS:?}" "${SCRATCH_DIR:?}"
+poll_seconds="${MODELS_POLL_SECONDS:-5}"
 
 mkdir -p "$SCRATCH_DIR/tmp" "$SCRATCH_DIR/home" "$SCRATCH_DIR/user" "$SCRATCH_DIR/temp" "$SCRATCH_DIR/input"
 
@@ -21,6 +22,6 @@ while [ ! -f "$MODELS_READY_MARKER" ]; do
     echo "model-sync: waiting for $MODELS_READY_MARKER (written after the node's first full sync), ${elapsed}s of ${MODELS_WAIT_TIMEOUT_SECONDS}s"
     next_log=$(( elapsed + 30 ))
   fi
-  sleep 5
+  sleep "$poll_seconds"
 done
 echo "model-sync: models ready after $(( $(date +%s) - start ))s: $(head -c 300 "$MODELS_READY_MARKER" | tr -d '\n')"
