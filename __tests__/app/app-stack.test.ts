@@ -7,10 +7,13 @@ import { EcrRepository } from '@cdktf/provider-aws/lib/ecr-repository';
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import { Testing, TerraformStack } from 'cdktf';
+import { App, Testing, TerraformStack } from 'cdktf';
+import { existsSync, mkdtempSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { comfyuiPlatformValues } from '../../constructs/app/chart-values';
 import { ImageRepository } from '../../constructs/app/image-repository';
-import { DEFAULT_VALUES, render, requireTools } from '../chart/helm';
+import { DEFAULT_VALUES, HELM, render, requireTools, run } from '../chart/helm';
 import { synthApp, STORAGE } from './fixtures';
 
 const { synth, parsed } = synthApp();
@@ -175,6 +178,20 @@ describe('outputs for make values', () => {
     };
     expect(() => comfyuiPlatformValues(input)).toThrow('readinessMarker /var/ready.json must lie inside the models directory /mnt/models');
   });
+});
+
+it('synthesizes to disk with the chart copied next to the stack, where helm finds it', async () => {
+  requireTools();
+  const outdir = mkdtempSync(join(tmpdir(), 'app-synth-'));
+  const app = new App({ outdir, skipValidation: false });
+  synthApp({}, app);
+  app.synth();
+  const stackDir = join(outdir, 'stacks', 'comfyui-dev-app');
+  const tf = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8'));
+  const chartDir = join(stackDir, (Object.values(tf.resource.helm_release)[0] as any).chart);
+  expect(existsSync(join(chartDir, 'Chart.yaml'))).toBe(true);
+  const lint = await run(HELM, ['lint', '--strict', chartDir, '-f', DEFAULT_VALUES]);
+  expect(lint.code).toBe(0);
 });
 
 it('matches the reviewed snapshot (chart asset hash normalized)', () => {
