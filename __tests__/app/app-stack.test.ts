@@ -108,7 +108,6 @@ describe('helm release of charts/comfyui', () => {
       namespace: expect.stringMatching(/^\$\{kubernetes_namespace_v1\.Release_Namespace_[A-F0-9]+\.metadata\[0\]\.name\}$/),
       create_namespace: false,
       wait: false,
-      lint: true,
       provider: 'helm',
     });
     expect(synth).toHaveResourceWithProperties(NamespaceV1, {

@@ -69,7 +69,6 @@ export class ComfyuiRelease extends Construct {
       atomic: false,
       cleanupOnFail: true,
       maxHistory: 10,
-      lint: true,
       lifecycle: props.owner === 'helm' ? { ignoreChanges: 'all' } : undefined,
     });
   }
