@@ -35,6 +35,8 @@ test: tools ## Run every test: type-check, jest (stacks, config, lambda, chart, 
 .PHONY: lint
 lint: tools ## Lint shell scripts
 	@shellcheck scripts/*.sh .ci/run
+	@shellcheck -s sh charts/comfyui/files/*.sh
+	@shellcheck images/comfyui/entrypoint.sh
 
 .PHONY: bench
 bench: tools-node ## Measure synth time and memory; writes docs/benchmarks.md
@@ -47,6 +49,11 @@ validate: synth ## terraform init + validate per stack (needs provider registry 
 .PHONY: docs
 docs: tools-node ## Regenerate docs/configuration.md from config/schema.ts
 	@node scripts/run-ts.mjs scripts/gen-config-docs.ts docs/configuration.md
+
+.PHONY: values
+values: ## Write generated/comfyui-values.yaml from the deployed app stack's outputs (OUTPUTS=file.json to use a saved `terraform output -json`/`cdktf output --outputs-file`)
+	@node scripts/gen-values.mjs $(if $(OUTPUTS),--outputs $(OUTPUTS)) --out generated/comfyui-values.yaml
+	@helm lint --strict --quiet charts/comfyui -f generated/comfyui-values.yaml
 
 .PHONY: clean
 clean: ## Remove build output (keeps .tools/ and node_modules/)

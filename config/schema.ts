@@ -234,6 +234,11 @@ export const appSchema = z
     ecrKeepImages: z.number().int().min(1).max(1000).default(30).describe('Images kept in the ECR repository.'),
     outputsExpireDays: z.number().int().min(0).default(0).describe('Expire generated outputs after N days (0: keep).'),
     inputsExpireDays: z.number().int().min(0).default(30).describe('Expire uploaded inputs after N days (0: keep).'),
+    inputsWritable: z.boolean().default(false).describe('Let ComfyUI write the inputs bucket (image uploads from the UI). Off: the ComfyUI role only reads it and the chart mounts it read-only.'),
+    releaseOwner: z
+      .enum(['helm', 'terraform'])
+      .default('helm')
+      .describe('Owner of the ComfyUI helm release after the first install: `helm` (Terraform installs it once and then ignores it; ship changes with `make values` + `helm upgrade`) or `terraform` (every apply re-applies the chart and values, undoing `helm upgrade` changes).'),
   })
   .strict();
 

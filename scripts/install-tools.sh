@@ -3,7 +3,7 @@
 # (npm, the Go module proxy, PyPI, Debian). Idempotent: every tool is pinned,
 # cached under .tools/ (git-ignored) and skipped when already there.
 #
-# Usage: scripts/install-tools.sh [node] [go] [python] [apt] [crds]   (default: all)
+# Usage: scripts/install-tools.sh [node] [go] [python] [apt] [crds] [schemas]   (default: all)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,6 +30,15 @@ APT_PACKAGES=(shellcheck mdadm xfsprogs bats util-linux e2fsprogs jq)
 # Karpenter CRDs the rendered NodePool/EC2NodeClass are validated against;
 # keep in step with the karpenter.version default in config/schema.ts (a test checks).
 KARPENTER_CRDS_VERSION=1.15.1
+# TargetGroupBinding CRD of the AWS Load Balancer Controller, for the chart's
+# offline schema test. The module proxy serves the controller only as
+# pseudo-versions (its v2/v3 tags lack a /vN module path); this commit is
+# v3.2.2+7, whose TargetGroupBinding v1beta1 spec equals v2.14.1's (chart 1.14.1,
+# config karpenter.loadBalancerControllerVersion) plus two targetGroupProtocol
+# enum values (QUIC, TCP_QUIC).
+LBC_CRD_MODULE=sigs.k8s.io/aws-load-balancer-controller
+LBC_CRD_MODULE_VERSION=v0.0.0-20260423195125-93ff3b5fdaad
+SCHEMAS="$TOOLS/schemas"
 
 log() { printf '[install-tools] %s\n' "$*"; }
 
@@ -131,8 +140,24 @@ PY
   stamp_set "karpenter-crds@$version"
 }
 
+install_schemas() {
+  # kubeconform reads <dir>/<group>/<kind>_<version>.json (scripts/crd-to-jsonschema.mjs).
+  if stamp_ok "lbc-crds@$LBC_CRD_MODULE_VERSION" && [[ -f "$SCHEMAS/crds/elbv2.k8s.aws/targetgroupbinding_v1beta1.json" ]]; then
+    log "TargetGroupBinding schema present (skip)"
+    return
+  fi
+  command -v go >/dev/null || { log "go is required to download the CRDs"; exit 1; }
+  log "go mod download $LBC_CRD_MODULE@$LBC_CRD_MODULE_VERSION (CRDs)"
+  local module_dir
+  module_dir="$(cd "$(mktemp -d)" && go mod download -json "$LBC_CRD_MODULE@$LBC_CRD_MODULE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  [[ -n "$module_dir" && -d "$module_dir/config/crd/bases" ]] || { log "no config/crd/bases in $LBC_CRD_MODULE@$LBC_CRD_MODULE_VERSION"; exit 1; }
+  rm -rf "$SCHEMAS/crds"
+  node "$ROOT/scripts/crd-to-jsonschema.mjs" "$SCHEMAS/crds" "$module_dir/config/crd/bases/elbv2.k8s.aws_targetgroupbindings.yaml"
+  stamp_set "lbc-crds@$LBC_CRD_MODULE_VERSION"
+}
+
 groups=("$@")
-[[ ${#groups[@]} -gt 0 ]] || groups=(node go python apt crds)
+[[ ${#groups[@]} -gt 0 ]] || groups=(node go python apt crds schemas)
 for group in "${groups[@]}"; do
   case "$group" in
     node) install_node ;;
@@ -140,6 +165,7 @@ for group in "${groups[@]}"; do
     python) install_python ;;
     apt) install_apt ;;
     crds) install_karpenter_crds ;;
-    *) log "unknown group '$group' (expected node, go, python, apt, crds)"; exit 2 ;;
+    schemas) install_schemas ;;
+    *) log "unknown group '$group' (expected node, go, python, apt, crds, schemas)"; exit 2 ;;
   esac
 done

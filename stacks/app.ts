@@ -4,6 +4,7 @@
  */
 import { App } from 'cdktf';
 import { PlatformConfig } from '../config';
+import { AppStack } from './app-stack';
 import { CapacityStack } from './capacity-stack';
 import { ClusterStack } from './cluster-stack';
 import { EdgeStack } from './edge-stack';
@@ -17,6 +18,7 @@ export interface PlatformStacks {
   readonly cluster: ClusterStack;
   readonly capacity: CapacityStack;
   readonly edge: EdgeStack;
+  readonly app: AppStack;
 }
 
 /** Stack ids are `<name>-<environment>-<role>`, so two environments can share a state bucket. */
@@ -30,5 +32,6 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const cluster = new ClusterStack(app, stackId(config, 'cluster'), { config, network: network.outputs, storage: storage.outputs });
   const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs });
   const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
-  return { network, storage, cluster, capacity, edge };
+  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
+  return { network, storage, cluster, capacity, edge, app: comfyui };
 }

@@ -79,3 +79,11 @@ export interface EdgeOutputs {
   /** Public hostname users open (CloudFront domain or the custom domain). */
   readonly publicHostname: string;
 }
+
+/** What the app stack provides (image pipelines push to the repository). */
+export interface AppOutputs {
+  /** ECR repository URL ComfyUI images are pushed to. */
+  readonly imageRepositoryUrl: string;
+  /** IAM role ComfyUI pods assume through Pod Identity. */
+  readonly comfyuiRoleArn: string;
+}

@@ -1,0 +1,99 @@
+/**
+ * The IAM role ComfyUI pods act as, through EKS Pod Identity. It is what the
+ * Mountpoint S3 volumes use (authenticationSource: pod): write the outputs
+ * bucket, read the inputs bucket (write only when allowed), use the data key
+ * through S3, nothing else. The trust policy only lets Pod Identity assume it
+ * for this cluster, namespace and service account.
+ */
+import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { Construct } from 'constructs';
+import { BucketRef } from '../../stacks/contracts';
+
+export interface ComfyuiIdentityProps {
+  /** IAM role name. */
+  readonly roleName: string;
+  /** EKS cluster of the association. */
+  readonly clusterName: string;
+  /** Namespace of the ComfyUI service account. */
+  readonly namespace: string;
+  /** ComfyUI service account name (the chart's serviceAccount.name). */
+  readonly serviceAccount: string;
+  /** Bucket ComfyUI writes generated outputs to. */
+  readonly outputsBucket: BucketRef;
+  /** Bucket ComfyUI reads inputs from. */
+  readonly inputsBucket: BucketRef;
+  /** Also allow writing the inputs bucket (uploads from the UI). */
+  readonly inputsWritable: boolean;
+  /** KMS key encrypting both buckets. */
+  readonly dataKeyArn: string;
+  /** Region of the buckets (the key may only be used through S3 there). */
+  readonly region: string;
+}
+
+const READ_OBJECTS = ['s3:GetObject'];
+const WRITE_OBJECTS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
+
+export class ComfyuiIdentity extends Construct {
+  /** The role. */
+  public readonly role: IamRole;
+  /** Role ARN. */
+  public readonly roleArn: string;
+
+  constructor(scope: Construct, id: string, props: ComfyuiIdentityProps) {
+    super(scope, id);
+
+    const trust = new DataAwsIamPolicyDocument(this, 'Trust', {
+      statement: [
+        {
+          sid: 'EksPodIdentityForComfyuiOnly',
+          effect: 'Allow',
+          principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }],
+          actions: ['sts:AssumeRole', 'sts:TagSession'],
+          // Pod Identity sets these session tags; only this cluster/namespace/service account match.
+          condition: [
+            { test: 'StringEquals', variable: 'aws:RequestTag/eks-cluster-name', values: [props.clusterName] },
+            { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-namespace', values: [props.namespace] },
+            { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-service-account', values: [props.serviceAccount] },
+          ],
+        },
+      ],
+    });
+    this.role = new IamRole(this, 'Role', {
+      name: props.roleName,
+      description: 'ComfyUI pods (EKS Pod Identity): write outputs, read inputs',
+      assumeRolePolicy: trust.json,
+      maxSessionDuration: 3600,
+    });
+    this.roleArn = this.role.arn;
+
+    const statements: DataAwsIamPolicyDocumentStatement[] = [
+      { sid: 'ListOutputsAndInputs', effect: 'Allow', actions: ['s3:ListBucket'], resources: [props.outputsBucket.arn, props.inputsBucket.arn] },
+      { sid: 'ReadWriteOutputs', effect: 'Allow', actions: [...READ_OBJECTS, ...WRITE_OBJECTS], resources: [`${props.outputsBucket.arn}/*`] },
+      {
+        sid: props.inputsWritable ? 'ReadWriteInputs' : 'ReadInputs',
+        effect: 'Allow',
+        actions: props.inputsWritable ? [...READ_OBJECTS, ...WRITE_OBJECTS] : READ_OBJECTS,
+        resources: [`${props.inputsBucket.arn}/*`],
+      },
+      {
+        sid: 'DataKeyThroughS3',
+        effect: 'Allow',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [props.dataKeyArn],
+        condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${props.region}.amazonaws.com`] }],
+      },
+    ];
+    const policy = new DataAwsIamPolicyDocument(this, 'Policy', { statement: statements });
+    new IamRolePolicy(this, 'Access', { name: 'comfyui-buckets', role: this.role.name, policy: policy.json });
+
+    new EksPodIdentityAssociation(this, 'Association', {
+      clusterName: props.clusterName,
+      namespace: props.namespace,
+      serviceAccount: props.serviceAccount,
+      roleArn: this.role.arn,
+    });
+  }
+}
