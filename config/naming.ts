@@ -40,3 +40,13 @@ export function nodeModelPaths(config: PlatformConfig): { modelsDir: string; rea
     syncCommand: '/usr/local/bin/comfyui-model-sync',
   };
 }
+
+/**
+ * CloudWatch log group receiving the output of model-sync commands run on GPU
+ * nodes. The model-sync stack creates it; the GPU node role (capacity stack,
+ * deployed earlier) needs logs:CreateLogStream/PutLogEvents on it, hence a
+ * name both can derive from the config.
+ */
+export function modelSyncCommandLogGroup(config: PlatformConfig): string {
+  return `/aws/ssm/${resourcePrefix(config)}-model-sync`;
+}
