@@ -4,11 +4,13 @@
  */
 import { App } from 'cdktf';
 import { PlatformConfig } from '../config';
+import { ModelSyncStack } from './model-sync-stack';
 import { StorageStack } from './storage-stack';
 
 /** Every stack of the platform, by role. */
 export interface PlatformStacks {
   readonly storage: StorageStack;
+  readonly modelSync: ModelSyncStack;
 }
 
 /** Stack ids are `<name>-<environment>-<role>`, so two environments can share a state bucket. */
@@ -18,5 +20,6 @@ export function stackId(config: PlatformConfig, role: string): string {
 
 export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks {
   const storage = new StorageStack(app, stackId(config, 'storage'), { config });
-  return { storage };
+  const modelSync = new ModelSyncStack(app, stackId(config, 'model-sync'), { config, storage: storage.outputs });
+  return { storage, modelSync };
 }
