@@ -5,9 +5,18 @@
 import { ChildProcess, spawn } from 'child_process';
 import { existsSync } from 'fs';
 import { createServer } from 'net';
-import { resolve } from 'path';
+import { dirname, join, resolve } from 'path';
 
-export const MOTO_SERVER = resolve(__dirname, '../../.tools/venv/bin/moto_server');
+/** moto_server of the project's tool venv, found from this file (sources) or a bundle of it (.build/). */
+function findMotoServer(): string {
+  const relative = '.tools/venv/bin/moto_server';
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, relative))) return join(dir, relative);
+    if (dirname(dir) === dir) return resolve(relative);
+  }
+}
+
+export const MOTO_SERVER = process.env.MOTO_SERVER ?? findMotoServer();
 
 /** Credentials and region moto accepts; never real ones. */
 export const MOTO_ENV = {
