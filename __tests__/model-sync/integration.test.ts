@@ -1,16 +1,22 @@
 /**
  * End to end against a real moto server: a bucket notifies a queue, objects
  * are put and deleted, the messages moto produced are fed to the deployed
- * handler (its SDK clients pointed at moto), and the SendCommand calls moto
- * recorded are checked, for 0, 1 and 120 tagged GPU nodes.
+ * handler (its SDK clients pointed at moto by AWS_ENDPOINT_URL), and the SendCommand calls moto
+ * recorded are checked, for 0, 1 and 120 tagged GPU nodes. The handler is
+ * the deployed bundle, so tree-shaking and the bundled SDK are tested too.
  */
 import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateBucketCommand, DeleteObjectCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Command, CreateDocumentCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { spawnSync } from 'child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { bundleLambda } from '../../constructs/models/lambda-bundle';
+import { MODEL_SYNC_ENTRY, MODEL_SYNC_RUNTIME } from '../../constructs/models/model-sync-function';
 import { modelSyncDocumentContent } from '../../constructs/models/model-sync-document';
-import { handler } from '../../lambdas/model-sync/handler';
 import { decodeS3EventKey } from '../../lambdas/model-sync/keys';
 import { Moto, MOTO_ENV, startMoto } from './moto';
 
@@ -19,14 +25,35 @@ const DOCUMENT = 'comfyui-dev-model-sync';
 const CLUSTER = 'comfyui-dev';
 const PREFIXES = ['checkpoints', 'loras', 'vae', 'clip'];
 
+// The artifact that is deployed: the esbuild bundle (SDK included), not the TypeScript sources,
+// run by a plain Node.js process as Lambda would (jest's VM cannot run the SDK's lazy `import("node:http")`).
+const bundle = bundleLambda({ entry: MODEL_SYNC_ENTRY, target: MODEL_SYNC_RUNTIME.esbuildTarget });
+const RUNNER = `
+const { handler } = require(${JSON.stringify(join(bundle.directory, 'index.js'))});
+const event = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+const context = { awsRequestId: 'integration', getRemainingTimeInMillis: () => 60000 };
+handler(event, context).then((r) => require('fs').writeFileSync(process.env.RESPONSE_FILE, JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });
+`;
+const workDir = mkdtempSync(join(tmpdir(), 'model-sync-it-'));
+
+/** Invokes the bundled handler in a fresh Node.js process; its JSON log lines are collected. */
+function invokeBundle(event: SQSEvent, env: Record<string, string>): SQSBatchResponse {
+  const responseFile = join(workDir, 'response.json');
+  const run = spawnSync(process.execPath, ['-e', RUNNER], { input: JSON.stringify(event), env: { PATH: process.env.PATH ?? '', ...env, RESPONSE_FILE: responseFile }, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`bundled handler failed (${run.status}): ${run.stderr}`);
+  for (const line of run.stdout.split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+  return JSON.parse(readFileSync(responseFile, 'utf8')) as SQSBatchResponse;
+}
+
 let moto: Moto;
 let clients: { s3: S3Client; sqs: SQSClient; ec2: EC2Client; ssm: SSMClient };
 const logLines: Record<string, unknown>[] = [];
-let restoreStdout: () => void;
+let lambdaEnv: Record<string, string> = {};
 
 beforeAll(async () => {
   moto = await startMoto();
-  Object.assign(process.env, MOTO_ENV, {
+  lambdaEnv = {
+    ...MOTO_ENV,
     AWS_ENDPOINT_URL: moto.endpoint,
     MODELS_BUCKET: BUCKET,
     MODEL_PREFIXES: PREFIXES.join(','),
@@ -38,25 +65,13 @@ beforeAll(async () => {
     COMMAND_MAX_ERRORS: '25%',
     COMMAND_DELIVERY_TIMEOUT_SECONDS: '600',
     DISPATCH_CONCURRENCY: '5',
-  });
-  const common = { endpoint: moto.endpoint, region: 'us-west-2' };
+  };
+  const common = { endpoint: moto.endpoint, region: 'us-west-2', credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
   clients = { s3: new S3Client({ ...common, forcePathStyle: true }), sqs: new SQSClient(common), ec2: new EC2Client(common), ssm: new SSMClient(common) };
-  // The handler writes JSON lines to stdout; keep them for assertions instead of the test output.
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    for (const line of String(chunk).split('\n').filter(Boolean)) {
-      try {
-        logLines.push(JSON.parse(line));
-      } catch {
-        // not ours
-      }
-    }
-    return true;
-  });
-  restoreStdout = () => spy.mockRestore();
 });
 
 afterAll(async () => {
-  restoreStdout?.();
+  rmSync(workDir, { recursive: true, force: true });
   await moto?.stop();
 });
 
@@ -117,8 +132,6 @@ async function drain(queueUrl: string): Promise<SQSRecord[]> {
   }
 }
 
-const context = { awsRequestId: 'integration', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
-
 const put = (Key: string) => clients.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key, Body: `weights of ${Key}` }));
 const del = (Key: string) => clients.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key }));
 
@@ -135,7 +148,7 @@ async function round(nodes: number): Promise<{ records: SQSRecord[]; failures: s
   await del('clip/removed later.safetensors');
   const records = await drain(queueUrl);
   const event: SQSEvent = { Records: records };
-  const response = await handler(event, context);
+  const response = invokeBundle(event, lambdaEnv);
   const { Commands } = await clients.ssm.send(new ListCommandsCommand({}));
   return { records, failures: response.batchItemFailures.map((f) => f.itemIdentifier), commands: Commands ?? [] };
 }

@@ -56,7 +56,7 @@ export interface BatchSummary {
   readonly skipped: number;
   /** Commands planned after coalescing (one per key). */
   readonly commands: number;
-  /** SendCommand calls made, retries included. */
+  /** SendCommand requests made by the handler, its own throttling retries included (the SDK's internal retries are not counted). */
   readonly sendCommandCalls: number;
   /** Messages reported as failed. */
   readonly failedMessages: number;
