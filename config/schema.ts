@@ -174,7 +174,7 @@ export const modelsSchema = z
         batchSize: z.number().int().min(1).max(100).default(100).describe('SQS records per Lambda invocation.'),
         maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(5).describe('How long SQS gathers a batch.'),
         maxReceiveCount: z.number().int().min(1).max(20).default(5).describe('Deliveries before a message goes to the DLQ.'),
-        logRetentionDays: retentionDays.default(30).describe('Retention of the Lambda log group.'),
+        logRetentionDays: retentionDays.default(30).describe('Retention of the model-sync log groups (Lambda, node command output, failed node commands).'),
         timeoutSeconds: z.number().int().min(10).max(900).default(60).describe('Function timeout; the queue visibility timeout is 6x this plus the batching window.'),
         memoryMb: z.number().int().min(128).max(10240).default(256).describe('Function memory (MB).'),
         maxConcurrentBatches: z.number().int().min(2).max(1000).default(2).describe('Most batches processed at once (event source maximum concurrency), which bounds the SendCommand rate.'),

@@ -1,6 +1,6 @@
 import { execFileSync } from 'child_process';
 import { createHash } from 'crypto';
-import { mkdtempSync, readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
@@ -207,13 +207,18 @@ describe('Lambda bundle', () => {
       const tf = JSON.parse(readFileSync(join(outdir, 'stacks/model-sync/cdk.tf.json'), 'utf8'));
       const fn = Object.values(tf.resource.aws_lambda_function)[0] as any;
       const zipPath = join(outdir, 'stacks/model-sync', fn.filename);
-      return { hash: fn.source_code_hash as string, zipPath, zip: readFileSync(zipPath), bundle: stack.syncFunction.bundle };
+      return { outdir, hash: fn.source_code_hash as string, zipPath, zip: readFileSync(zipPath), bundle: stack.syncFunction.bundle };
     });
-    expect(runs[0].hash).toBe(runs[1].hash);
-    expect(createHash('sha256').update(runs[0].zip).digest('hex')).toBe(createHash('sha256').update(runs[1].zip).digest('hex'));
-    // The archive holds index.js only (no source map, no partial files), and the bundle stays small.
-    const names = execFileSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', runs[0].zipPath], { encoding: 'utf8' });
-    expect(names.trim().split('\n')).toEqual(['index.js']);
-    expect(runs[0].bundle.bytes).toBeLessThan(600 * 1024);
+    const cleanUp = () => runs.forEach((r) => rmSync(r.outdir, { recursive: true, force: true }));
+    try {
+      expect(runs[0].hash).toBe(runs[1].hash);
+      expect(createHash('sha256').update(runs[0].zip).digest('hex')).toBe(createHash('sha256').update(runs[1].zip).digest('hex'));
+      // The archive holds index.js only (no source map, no partial files), and the bundle stays small.
+      const names = execFileSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', runs[0].zipPath], { encoding: 'utf8' });
+      expect(names.trim().split('\n')).toEqual(['index.js']);
+      expect(runs[0].bundle.bytes).toBeLessThan(600 * 1024);
+    } finally {
+      cleanUp();
+    }
   });
 });
