@@ -72,3 +72,13 @@ export const SYSTEM_NODE_TOLERATION = { key: SYSTEM_NODE_TAINT.key, operator: 'E
 export const GPU_NODE_LABEL = { key: 'node-role.comfyui.io/gpu', value: 'true' } as const;
 /** Taint on every Karpenter GPU node; only pods that tolerate it (ComfyUI, GPU daemons) run there. */
 export const GPU_NODE_TAINT = { key: 'nvidia.com/gpu', value: 'true', effect: 'NoSchedule' } as const;
+
+/**
+ * CloudWatch log group receiving the output of model-sync commands run on GPU
+ * nodes. The model-sync stack creates it; the GPU node role (capacity stack,
+ * deployed earlier) needs logs:CreateLogStream/PutLogEvents on it, hence a
+ * name both can derive from the config.
+ */
+export function modelSyncCommandLogGroup(config: PlatformConfig): string {
+  return `/aws/ssm/${resourcePrefix(config)}-model-sync`;
+}

@@ -216,9 +216,23 @@ export const modelsSchema = z
         batchSize: z.number().int().min(1).max(100).default(100).describe('SQS records per Lambda invocation.'),
         maxBatchingWindowSeconds: z.number().int().min(0).max(300).default(5).describe('How long SQS gathers a batch.'),
         maxReceiveCount: z.number().int().min(1).max(20).default(5).describe('Deliveries before a message goes to the DLQ.'),
-        logRetentionDays: retentionDays.default(30).describe('Retention of the Lambda log group.'),
+        logRetentionDays: retentionDays.default(30).describe('Retention of the model-sync log groups (Lambda, node command output, failed node commands).'),
+        timeoutSeconds: z.number().int().min(10).max(900).default(60).describe('Function timeout; the queue visibility timeout is 6x this plus the batching window.'),
+        memoryMb: z.number().int().min(128).max(10240).default(256).describe('Function memory (MB).'),
+        maxConcurrentBatches: z.number().int().min(2).max(1000).default(2).describe('Most batches processed at once (event source maximum concurrency), which bounds the SendCommand rate.'),
+        dispatchConcurrency: z.number().int().min(1).max(50).default(5).describe('SendCommand calls in flight at once within one batch.'),
+        commandMaxConcurrency: z.string().regex(/^([1-9][0-9]*|[1-9][0-9]?%|100%)$/, 'must be a node count or a percentage such as 10 or 50%').default('100%').describe('SSM MaxConcurrency: GPU nodes running one copy/delete at the same time.'),
+        commandMaxErrors: z.string().regex(/^(0|[1-9][0-9]*|[0-9]%|[1-9][0-9]%|100%)$/, 'must be a node count or a percentage such as 0, 5 or 25%').default('25%').describe('SSM MaxErrors: failed nodes after which SSM stops sending the command to further nodes.'),
+        commandDeliveryTimeoutSeconds: z.number().int().min(30).max(2592000).default(600).describe('SSM TimeoutSeconds: how long a node may take to start a command.'),
+        commandExecutionTimeoutSeconds: z.number().int().min(60).max(172800).default(3600).describe('How long one copy/delete may run on a node (large models take minutes).'),
+        alarmActions: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'must be an SNS topic ARN')).default([]).describe('SNS topics notified by the model-sync alarms (DLQ depth, function errors, failed node commands).'),
       })
       .strict()
+      .superRefine((s, ctx) => {
+        if (s.batchSize > 10 && s.maxBatchingWindowSeconds < 1) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['maxBatchingWindowSeconds'], message: `must be at least 1 when batchSize is above 10 (SQS requires a batching window for batches over 10), got ${s.maxBatchingWindowSeconds}` });
+        }
+      })
       .default({}),
   })
   .strict();

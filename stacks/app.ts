@@ -8,6 +8,7 @@ import { AppStack } from './app-stack';
 import { CapacityStack } from './capacity-stack';
 import { ClusterStack } from './cluster-stack';
 import { EdgeStack } from './edge-stack';
+import { ModelSyncStack } from './model-sync-stack';
 import { NetworkStack } from './network-stack';
 import { StorageStack } from './storage-stack';
 
@@ -17,6 +18,7 @@ export interface PlatformStacks {
   readonly storage: StorageStack;
   readonly cluster: ClusterStack;
   readonly capacity: CapacityStack;
+  readonly modelSync: ModelSyncStack;
   readonly edge: EdgeStack;
   readonly app: AppStack;
 }
@@ -31,7 +33,8 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const storage = new StorageStack(app, stackId(config, 'storage'), { config });
   const cluster = new ClusterStack(app, stackId(config, 'cluster'), { config, network: network.outputs, storage: storage.outputs });
   const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs });
+  const modelSync = new ModelSyncStack(app, stackId(config, 'model-sync'), { config, storage: storage.outputs });
   const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
   const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
-  return { network, storage, cluster, capacity, edge, app: comfyui };
+  return { network, storage, cluster, capacity, modelSync, edge, app: comfyui };
 }

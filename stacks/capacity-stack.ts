@@ -8,7 +8,7 @@
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { Construct } from 'constructs';
-import { PlatformConfig } from '../config';
+import { modelSyncCommandLogGroup, PlatformConfig } from '../config';
 import { LOAD_BALANCER_CONTROLLER_NAMESPACE, loadBalancerControllerStatements } from '../constructs/addons/load-balancer-controller-policy';
 import { GpuNodeRole } from '../constructs/capacity/gpu-node-role';
 import { InterruptionQueue } from '../constructs/capacity/interruption-queue';
@@ -43,6 +43,8 @@ export class CapacityStack extends PlatformStack {
       clusterName: cluster.clusterName,
       modelsBucket: storage.modelsBucket,
       dataKeyArn: storage.dataKeyArn,
+      accountId,
+      commandLogGroupName: modelSyncCommandLogGroup(config),
     });
 
     const queue = new InterruptionQueue(this, 'InterruptionQueue', { queueName: `${this.prefix}-karpenter`, accountId });

@@ -87,3 +87,17 @@ export interface AppOutputs {
   /** IAM role ComfyUI pods assume through Pod Identity. */
   readonly comfyuiRoleArn: string;
 }
+
+/** What the model-sync stack provides (S3 -> SQS -> Lambda -> SSM). */
+export interface ModelSyncOutputs {
+  /** Name of the SSM Command document nodes run (`copy|delete KEY`). */
+  readonly documentName: string;
+  /** ARN of that document. */
+  readonly documentArn: string;
+  /** Queue receiving the models bucket's notifications. */
+  readonly queueArn: string;
+  /** Its dead-letter queue. */
+  readonly deadLetterQueueArn: string;
+  /** Log group receiving command output from GPU nodes (the GPU node role writes to it). */
+  readonly commandLogGroupArn: string;
+}

@@ -234,6 +234,18 @@ describe('CapacityStack', () => {
       ]);
     });
 
+    it('writes model-sync command output only to the model-sync log group', () => {
+      const policy = doc(parsed, 'GpuNodeRole_CommandLogsDocument');
+      const group = 'arn:${data.aws_partition.Partition.partition}:logs:us-west-2:${data.aws_caller_identity.Account.account_id}:log-group:/aws/ssm/comfyui-dev-model-sync';
+      expect(policy.statement[0]).toEqual({
+        sid: 'WriteModelSyncCommandOutput',
+        effect: 'Allow',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [group, `${group}:log-stream:*`],
+      });
+      expect(policy.statement[1].resources).toEqual([expect.stringMatching(/:log-group:\*$/)]);
+    });
+
     it('owns the instance profile and admits the role to the cluster as EC2_LINUX', () => {
       expect(synth).toHaveResourceWithProperties(IamInstanceProfile, { name: 'comfyui-dev-gpu-node', role: expect.stringMatching(/GpuNodeRole_[A-F0-9]+\.name/) });
       expect(synth).toHaveResourceWithProperties(EksAccessEntry, {

@@ -42,6 +42,10 @@ export interface GpuNodeRoleProps {
   readonly modelsBucket: BucketRef;
   /** KMS key encrypting the models bucket. */
   readonly dataKeyArn: string;
+  /** Account id (log group ARNs). */
+  readonly accountId: string;
+  /** Log group the SSM agent streams model-sync command output to (config/naming.ts modelSyncCommandLogGroup). */
+  readonly commandLogGroupName: string;
 }
 
 export class GpuNodeRole extends Construct {
@@ -91,6 +95,27 @@ export class GpuNodeRole extends Construct {
       ],
     });
     new IamRolePolicy(this, 'ModelsRead', { name: 'models-read', role: this.role.name, policy: modelsRead.json });
+
+    // The model-sync SSM document sends command output to CloudWatch Logs; the
+    // agent writes it with the node's credentials, into that one group only.
+    const logGroupArn = `arn:${props.partition}:logs:${props.region}:${props.accountId}:log-group:${props.commandLogGroupName}`;
+    const commandLogs = new DataAwsIamPolicyDocument(this, 'CommandLogsDocument', {
+      statement: [
+        {
+          sid: 'WriteModelSyncCommandOutput',
+          effect: 'Allow',
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+          resources: [logGroupArn, `${logGroupArn}:log-stream:*`],
+        },
+        {
+          sid: 'FindModelSyncLogGroup',
+          effect: 'Allow',
+          actions: ['logs:DescribeLogGroups'],
+          resources: [`arn:${props.partition}:logs:${props.region}:${props.accountId}:log-group:*`],
+        },
+      ],
+    });
+    new IamRolePolicy(this, 'CommandLogs', { name: 'model-sync-command-logs', role: this.role.name, policy: commandLogs.json });
 
     this.instanceProfile = new IamInstanceProfile(this, 'InstanceProfile', { name: props.name, role: this.role.name });
 

@@ -1,0 +1,88 @@
+/**
+ * A moto server for one test file: started on 127.0.0.1 on a free port,
+ * awaited until it answers, reset between scenarios, stopped afterwards.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import { existsSync } from 'fs';
+import { createServer } from 'net';
+import { dirname, join, resolve } from 'path';
+
+/** moto_server of the project's tool venv, found from this file (sources) or a bundle of it (.build/). */
+function findMotoServer(): string {
+  const relative = '.tools/venv/bin/moto_server';
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, relative))) return join(dir, relative);
+    if (dirname(dir) === dir) return resolve(relative);
+  }
+}
+
+export const MOTO_SERVER = process.env.MOTO_SERVER ?? findMotoServer();
+
+/** Credentials and region moto accepts; never real ones. */
+export const MOTO_ENV = {
+  AWS_ACCESS_KEY_ID: 'testing',
+  AWS_SECRET_ACCESS_KEY: 'testing',
+  AWS_SESSION_TOKEN: 'testing',
+  AWS_REGION: 'us-west-2',
+  AWS_DEFAULT_REGION: 'us-west-2',
+  AWS_EC2_METADATA_DISABLED: 'true',
+} as const;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface Moto {
+  /** http://127.0.0.1:<port> */
+  readonly endpoint: string;
+  /** Clears every backend (between scenarios). */
+  reset(): Promise<void>;
+  /** Stops the server. */
+  stop(): Promise<void>;
+}
+
+export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
+  if (!existsSync(MOTO_SERVER)) throw new Error(`moto_server not found at ${MOTO_SERVER}: run scripts/install-tools.sh python`);
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child: ChildProcess = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...MOTO_ENV } });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
+    try {
+      const res = await fetch(`${endpoint}/moto-api/data.json`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`moto_server did not answer on ${endpoint} within ${timeoutMs} ms: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    endpoint,
+    reset: async () => {
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
+    },
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
