@@ -101,7 +101,7 @@ export class EdgeStack extends PlatformStack {
       publicHostname: cdn.publicHostname,
     };
 
-    new TerraformOutput(this, 'url', { value: `https://${cdn.publicHostname}`, description: 'Open ComfyUI here (Basic auth unless edge.auth.mode is none)' });
+    new TerraformOutput(this, 'comfyui_url', { value: `https://${cdn.publicHostname}`, description: 'Open ComfyUI here (Basic auth unless edge.auth.mode is none)' });
     new TerraformOutput(this, 'distribution_domain_name', { value: cdn.distribution.domainName, description: 'CloudFront name; point a custom domain CNAME/alias here' });
     new TerraformOutput(this, 'distribution_id', { value: cdn.distribution.id, description: 'CloudFront distribution id (invalidations, logs)' });
     new TerraformOutput(this, 'target_group_arn', { value: alb.targetGroup.arn, description: 'Target group the chart TargetGroupBinding registers pods into' });

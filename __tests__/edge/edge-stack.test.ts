@@ -255,7 +255,7 @@ describe('EdgeStack: CloudFront', () => {
       },
     });
     expect(custom.stack.outputs.publicHostname).toBe('comfy.studio.example');
-    expect(custom.parsed.output.url.value).toBe('https://comfy.studio.example');
+    expect(custom.parsed.output.comfyui_url.value).toBe('https://comfy.studio.example');
   });
 });
 
@@ -366,7 +366,7 @@ describe('EdgeStack: outputs', () => {
     expect(stack.outputs.targetGroupArn).toMatch(/TfToken/);
     expect(stack.outputs.albSecurityGroupId).toMatch(/TfToken/);
     expect(stack.outputs.publicHostname).toMatch(/TfToken/);
-    expect(parsed.output.url.value).toBe(`https://${ref(parsed, 'aws_cloudfront_distribution', 'domain_name')}`);
+    expect(parsed.output.comfyui_url.value).toBe(`https://${ref(parsed, 'aws_cloudfront_distribution', 'domain_name')}`);
   });
 
   it('matches the reviewed snapshot', () => {
