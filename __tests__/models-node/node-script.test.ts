@@ -141,7 +141,8 @@ describe('key validation (check-key, what copy and delete run first)', () => {
   it.each([
     ['MODELS_BUCKET=Bad_Bucket', /MODELS_BUCKET must be an S3 bucket name/],
     ['MODELS_DIR=relative/models', /MODELS_DIR must be an absolute path/],
-    ['MODELS_DIR=/mnt/../etc', /MODELS_DIR must be an absolute path without '\.\.'/],
+    ['MODELS_DIR=/mnt/../etc', /MODELS_DIR must be an absolute path without '\.', '\.\.'/],
+    ['MODELS_DIR=/mnt/models/', /MODELS_DIR must be an absolute path .*trailing/],
     ['MODEL_FOLDERS=checkpoints ../etc', /MODEL_FOLDERS entry .* is not a model folder name/],
     ['MODEL_FOLDERS=', /MODEL_FOLDERS must list at least one folder/],
     ['SYNC_PARALLEL_DOWNLOADS=0', /SYNC_PARALLEL_DOWNLOADS must be 1-99/],

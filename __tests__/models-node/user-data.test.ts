@@ -167,6 +167,8 @@ describe('renderNodeUserData: invalid props', () => {
     [{ region: 'us east 1' }, /region must be an AWS region name/],
     [{ modelsDir: 'mnt/models' }, /modelsDir must be an absolute path/],
     [{ modelsDir: '/mnt/../etc' }, /modelsDir must be an absolute path.*'\.\.'/],
+    [{ modelsDir: '/mnt/models/' }, /modelsDir .*trailing/],
+    [{ modelsDir: '/mnt//models' }, /modelsDir .*empty segments/],
     [{ modelsDir: '/mnt/$(reboot)' }, /modelsDir/],
     [{ folders: [] }, /folders must list at least one model folder/],
     [{ folders: ['checkpoints', '../etc'] }, /folders must be ComfyUI model folder names.*"\.\.\/etc"/],

@@ -98,8 +98,8 @@ function validate(props: NodeUserDataProps): Required<Omit<NodeUserDataProps, 's
       : /^[a-z0-9.-]*$/.test(literal);
   if (!valid) fail('modelsBucketName', 'must be an S3 bucket name (literal, cdktf token or Terraform interpolation)', name);
   if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(merged.region)) fail('region', 'must be an AWS region name such as us-east-1', merged.region);
-  if (!/^\/[A-Za-z0-9_./-]+$/.test(merged.modelsDir) || /(^|\/)\.\.?(\/|$)/.test(merged.modelsDir)) {
-    fail('modelsDir', "must be an absolute path of letters, digits and _ . / - without '.' or '..' segments", merged.modelsDir);
+  if (!/^\/[A-Za-z0-9_./-]+$/.test(merged.modelsDir) || /(^|\/)\.\.?(\/|$)|\/\/|\/$/.test(merged.modelsDir)) {
+    fail('modelsDir', "must be an absolute path of letters, digits and _ . / - without '.', '..' or empty segments or a trailing '/'", merged.modelsDir);
   }
   if (merged.folders.length === 0) fail('folders', 'must list at least one model folder', merged.folders);
   for (const folder of merged.folders) {
