@@ -211,6 +211,7 @@ export const modelsSchema = z
       .default(['checkpoints', 'loras', 'vae', 'clip', 'clip_vision', 'text_encoders', 'diffusion_models', 'unet', 'controlnet', 'upscale_models', 'embeddings', 'style_models', 'hypernetworks', 'photomaker', 'ipadapter'])
       .describe('Model folders synced under ComfyUI/models/ in the bucket.'),
     reconcileIntervalMinutes: z.number().int().min(1).max(1440).default(5).describe('How often every node reconciles its models with the bucket.'),
+    parallelDownloads: z.number().int().min(1).max(32).default(4).describe('Model files a GPU node downloads at once in a full sync (each file already uses the multipart CRT client).'),
     syncLambda: z
       .object({
         batchSize: z.number().int().min(1).max(100).default(100).describe('SQS records per Lambda invocation.'),
