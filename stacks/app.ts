@@ -3,9 +3,11 @@
  * outputs into each other's props. `cdktf deploy` follows the same order.
  */
 import { App } from 'cdktf';
-import { PlatformConfig } from '../config';
+import { nodeModelPaths, PlatformConfig } from '../config';
+import { renderNodeUserData } from '../constructs/models/node-user-data';
 import { AppStack } from './app-stack';
 import { CapacityStack } from './capacity-stack';
+import { ClusterAddonsStack } from './cluster-addons-stack';
 import { ClusterStack } from './cluster-stack';
 import { EdgeStack } from './edge-stack';
 import { ModelSyncStack } from './model-sync-stack';
@@ -19,6 +21,7 @@ export interface PlatformStacks {
   readonly cluster: ClusterStack;
   readonly capacity: CapacityStack;
   readonly modelSync: ModelSyncStack;
+  readonly clusterAddons: ClusterAddonsStack;
   readonly edge: EdgeStack;
   readonly app: AppStack;
 }
@@ -34,7 +37,25 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const cluster = new ClusterStack(app, stackId(config, 'cluster'), { config, network: network.outputs, storage: storage.outputs });
   const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs });
   const modelSync = new ModelSyncStack(app, stackId(config, 'model-sync'), { config, storage: storage.outputs });
+  // The models code renders the node bootstrap; the Karpenter code only embeds it (the two stay decoupled).
+  const nodeUserData = renderNodeUserData({
+    modelsBucketName: storage.outputs.modelsBucket.name,
+    region: config.region,
+    modelsDir: nodeModelPaths(config).modelsDir,
+    folders: config.models.prefixes,
+    reconcileIntervalMinutes: config.models.reconcileIntervalMinutes,
+    parallelDownloads: config.models.parallelDownloads,
+  });
+  const clusterAddons = new ClusterAddonsStack(app, stackId(config, 'cluster-addons'), {
+    config,
+    cluster: cluster.outputs,
+    capacity: capacity.outputs,
+    network: network.outputs,
+    nodeUserData,
+  });
   const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
   const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
-  return { network, storage, cluster, capacity, modelSync, edge, app: comfyui };
+  // The TargetGroupBinding CRD, the load balancer controller and the GPU NodePools must exist before the release.
+  comfyui.addDependency(clusterAddons);
+  return { network, storage, cluster, capacity, modelSync, clusterAddons, edge, app: comfyui };
 }

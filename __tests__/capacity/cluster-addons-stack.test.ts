@@ -68,18 +68,29 @@ describe('ClusterAddonsStack', () => {
     expect(values.nodePools.map((p: any) => p.name)).toEqual(['gpu-spot', 'gpu-on-demand']);
   });
 
-  it('passes the node user data through unchanged (base64, decoded by the chart)', () => {
+  it('passes the node user data through unchanged', () => {
     const values = releaseValues(releases['karpenter-gpu-pool']);
-    expect(Buffer.from(values.nodeClass.userDataBase64, 'base64').toString('utf8')).toBe(fakeUserData);
+    expect(values.nodeClass.userData).toBe(fakeUserData);
   });
 
-  it('GIVEN user data from another stack (a token) THEN Terraform encodes it', () => {
+  it('GIVEN user data with quotes and a reference to another stack THEN it reaches the chart values JSON-escaped with the reference interpolated', () => {
+    const app = Testing.app();
+    const models = new TerraformStack(app, 'models');
+    const bucket = new TerraformLocal(models, 'bucket', 'models-bucket').asString;
+    const userData = `MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="B"\n\nMODELS_BUCKET=${bucket}\n`;
+    const stack = new ClusterAddonsStack(app, 'addons', { config: testConfig(), cluster: fakeCluster, capacity: fakeCapacity, network: fakeNetwork, nodeUserData: userData });
+    const pool = releasesByName(JSON.parse(Testing.synth(stack)))['karpenter-gpu-pool'];
+    expect(pool.values[0]).toContain('boundary=\\"B\\"\\n');
+    expect(pool.values[0]).toMatch(/MODELS_BUCKET=\$\{[a-z_.]+bucket[a-z_]*\}/);
+  });
+
+  it('GIVEN user data from another stack (a token) THEN it is passed as a reference', () => {
     const app = Testing.app();
     const models = new TerraformStack(app, 'models');
     const userData = new TerraformLocal(models, 'user_data', fakeUserData).asString;
     const stack = new ClusterAddonsStack(app, 'addons', { config: testConfig(), cluster: fakeCluster, capacity: fakeCapacity, network: fakeNetwork, nodeUserData: userData });
     const pool = releasesByName(JSON.parse(Testing.synth(stack)))['karpenter-gpu-pool'];
-    expect(pool.values[0]).toMatch(/"userDataBase64":"\$\{base64encode\([a-z_.]+user_data[a-z_]*\)\}"/);
+    expect(pool.values[0]).toMatch(/"userData":"\$\{[a-z_.]+user_data[a-z_]*\}"/);
   });
 
   it('runs the NVIDIA device plugin only on GPU nodes, tolerating the GPU taint', () => {

@@ -178,7 +178,7 @@ describe('CRD and chart plumbing', () => {
 
   (haveHelm ? it : it.skip)('rejects chart values that do not match values.schema.json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpu-pool-bad-'));
-    writeFileSync(join(dir, 'values.json'), JSON.stringify({ nodeClass: { name: 'gpu', spec: {}, userDataBase64: '' }, nodePools: [], extra: 1 }));
+    writeFileSync(join(dir, 'values.json'), JSON.stringify({ nodeClass: { name: 'gpu', spec: {}, userData: '' }, nodePools: [], extra: 1 }));
     const run = spawnSync(HELM, ['template', 'x', CHART, '-f', join(dir, 'values.json')], { encoding: 'utf8' });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/values don't meet the specifications of the schema/);

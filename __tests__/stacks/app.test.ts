@@ -63,6 +63,30 @@ describe('main.ts (the synth entry point)', () => {
     expect(Object.keys(manifest.stacks)).toEqual(expect.arrayContaining(['comfyui-dev-storage']));
   });
 
+  it('embeds the models bootstrap in the GPU EC2NodeClass with the models bucket read from the storage stack', () => {
+    const run = runMain({});
+    expect(run.status).toBe(0);
+    const addons = JSON.parse(readFileSync(join(run.outdir, 'stacks/comfyui-dev-cluster-addons/cdk.tf.json'), 'utf8'));
+    const pool = Object.values<any>(addons.resource.helm_release).find((r) => r.name === 'karpenter-gpu-pool');
+    const references = pool.values[0].match(/\$\{[^}]*\}/g);
+    expect(references).toEqual([
+      expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-comfyui-dev-capacity\.outputs\..*InstanceProfile.*\}$/),
+      expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-comfyui-dev-storage\.outputs\..*ModelsBucket.*bucket\}$/),
+    ]);
+    const userData: string = JSON.parse(pool.values[0]).nodeClass.userData;
+    expect(userData).toMatch(/^MIME-Version: 1\.0\n/);
+    expect(userData).toContain('systemctl start --no-block comfyui-model-sync-initial.service');
+  });
+
+  it('orders the stacks network, storage, cluster, capacity, model-sync, cluster-addons, edge, app', () => {
+    const run = runMain({});
+    const manifest = JSON.parse(readFileSync(join(run.outdir, 'manifest.json'), 'utf8'));
+    expect(Object.keys(manifest.stacks)).toEqual(
+      ['network', 'storage', 'cluster', 'capacity', 'model-sync', 'cluster-addons', 'edge', 'app'].map((role) => `comfyui-dev-${role}`),
+    );
+    expect(manifest.stacks['comfyui-dev-app'].dependencies).toEqual(expect.arrayContaining(['comfyui-dev-cluster-addons', 'comfyui-dev-edge', 'comfyui-dev-storage']));
+  });
+
   it('stops on invalid config with one line per field and writes nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'comfyui-bad-'));
     const file = join(dir, 'bad.yaml');

@@ -7,7 +7,7 @@
  * is still running to drain and terminate the GPU nodes.
  */
 import { Release } from '@cdktf/provider-helm/lib/release';
-import { Fn, ITerraformDependable, Token } from 'cdktf';
+import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { LocalChart } from '../helm/local-chart';
 import { RELEASE_DEFAULTS } from '../helm/scheduling';
@@ -35,9 +35,11 @@ export class GpuNodePoolRelease extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuNodePoolReleaseProps) {
     super(scope, id);
-    // Encode here when the text is known at synth; let Terraform encode it when it comes from another stack.
-    const userDataBase64 = Token.isUnresolved(props.userData) ? Fn.base64encode(props.userData) : Buffer.from(props.userData, 'utf8').toString('base64');
-    this.values = gpuPoolChartValues(props.nodeClass, props.nodePools, userDataBase64);
+    // User data travels as a plain string inside the JSON values document: JSON.stringify escapes its
+    // quotes and newlines, and Terraform only interpolates the bucket-name reference in it (the models
+    // code escapes every other `${`). A Terraform function call (base64encode) would instead need
+    // HCL-escaping of the whole MIME text, which cdktf refuses for text with double quotes.
+    this.values = gpuPoolChartValues(props.nodeClass, props.nodePools, props.userData);
     const chart = new LocalChart(this, 'Chart', { name: 'karpenter-gpu-pool' });
     this.release = new Release(this, 'Release', {
       ...RELEASE_DEFAULTS,

@@ -122,18 +122,17 @@ export function buildGpuNodePools(config: PlatformConfig): NodePool[] {
 
 /** Values of charts/karpenter-gpu-pool (see its values.schema.json). */
 export interface GpuPoolChartValues {
-  readonly nodeClass: { readonly name: string; readonly spec: EC2NodeClass['spec']; readonly userDataBase64: string };
+  readonly nodeClass: { readonly name: string; readonly spec: EC2NodeClass['spec']; readonly userData: string };
   readonly nodePools: Array<{ readonly name: string; readonly spec: NodePool['spec'] }>;
 }
 
 /**
- * Chart values. User data travels base64-encoded and the chart decodes it:
- * the MIME document holds quotes and newlines that must not be spliced into
- * a values document as raw text.
+ * Chart values. The release passes them as one JSON document, so the user
+ * data's quotes and newlines are escaped by JSON, never spliced as raw text.
  */
-export function gpuPoolChartValues(nodeClass: EC2NodeClass, nodePools: NodePool[], userDataBase64: string): GpuPoolChartValues {
+export function gpuPoolChartValues(nodeClass: EC2NodeClass, nodePools: NodePool[], userData: string): GpuPoolChartValues {
   return {
-    nodeClass: { name: nodeClass.metadata.name, spec: nodeClass.spec, userDataBase64 },
+    nodeClass: { name: nodeClass.metadata.name, spec: nodeClass.spec, userData },
     nodePools: nodePools.map((p) => ({ name: p.metadata.name, spec: p.spec })),
   };
 }
