@@ -78,13 +78,22 @@ describe('main.ts (the synth entry point)', () => {
     expect(userData).toContain('systemctl start --no-block comfyui-model-sync-initial.service');
   });
 
-  it('orders the stacks network, storage, cluster, capacity, model-sync, cluster-addons, edge, app', () => {
+  it('makes every stack depend on the stacks it takes values from, so cdktf deploys them in order', () => {
     const run = runMain({});
     const manifest = JSON.parse(readFileSync(join(run.outdir, 'manifest.json'), 'utf8'));
-    expect(Object.keys(manifest.stacks)).toEqual(
-      ['network', 'storage', 'cluster', 'capacity', 'model-sync', 'cluster-addons', 'edge', 'app'].map((role) => `comfyui-dev-${role}`),
+    const dependencies = Object.fromEntries(
+      Object.entries<any>(manifest.stacks).map(([id, stack]) => [id.replace('comfyui-dev-', ''), stack.dependencies.map((d: string) => d.replace('comfyui-dev-', '')).sort()]),
     );
-    expect(manifest.stacks['comfyui-dev-app'].dependencies).toEqual(expect.arrayContaining(['comfyui-dev-cluster-addons', 'comfyui-dev-edge', 'comfyui-dev-storage']));
+    expect(dependencies).toEqual({
+      network: [],
+      storage: [],
+      cluster: ['network', 'storage'],
+      capacity: ['cluster', 'storage'],
+      'model-sync': ['storage'],
+      'cluster-addons': ['capacity', 'cluster', 'network', 'storage'],
+      edge: ['cluster', 'network'],
+      app: ['cluster', 'cluster-addons', 'edge', 'storage'],
+    });
   });
 
   it('stops on invalid config with one line per field and writes nothing', () => {
