@@ -4,6 +4,7 @@
  */
 import { App } from 'cdktf';
 import { PlatformConfig } from '../config';
+import { applyPlatformPolicy } from '../constructs/policy';
 import { StorageStack } from './storage-stack';
 
 /** Every stack of the platform, by role. */
@@ -18,5 +19,7 @@ export function stackId(config: PlatformConfig, role: string): string {
 
 export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks {
   const storage = new StorageStack(app, stackId(config, 'storage'), { config });
+  // Synth-time policy (docs/security.md) on every stack above; keep it last.
+  applyPlatformPolicy(app);
   return { storage };
 }
