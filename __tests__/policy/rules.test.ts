@@ -313,12 +313,17 @@ describe('COMFY-LOG-002 implicit log groups', () => {
     ]);
   });
 
-  it('accepts the conventional log group or an explicit logging_config', () => {
+  it('accepts the conventional log group, named literally or by reference, or an explicit logging_config', () => {
     const stack = policyStack();
     new CloudwatchLogGroup(stack, 'SyncLogs', { name: '/aws/lambda/sync', retentionInDays: 30 });
     lambda(stack, 'Sync');
     const custom = new CloudwatchLogGroup(stack, 'CustomLogs', { name: '/custom', retentionInDays: 30 });
     lambda(stack, 'Custom', { loggingConfig: { logFormat: 'JSON', logGroup: custom.name } });
+    // names built from the function's / cluster's own attribute count too
+    const fn = lambda(stack, 'ByReference');
+    new CloudwatchLogGroup(stack, 'ByReferenceLogs', { name: `/aws/lambda/${fn.functionName}`, retentionInDays: 30 });
+    const cluster = new EksCluster(stack, 'Cluster', { name: 'c2', roleArn: ROLE_ARN, vpcConfig: VPC_CONFIG, enabledClusterLogTypes: ['api'] });
+    new CloudwatchLogGroup(stack, 'ClusterLogs', { name: `/aws/eks/${cluster.name}/cluster`, retentionInDays: 30 });
     expect(ofRule(policyErrors(stack), 'COMFY-LOG-002')).toEqual([]);
   });
 });

@@ -28,17 +28,19 @@ export class ImplicitLogGroupRule implements PolicyRule {
   public check(view: StackView): PolicyFinding[] {
     const names = new Set(view.resourcesOfType('aws_cloudwatch_log_group').map((g) => g.attributes.name).filter((n): n is string => typeof n === 'string'));
     const findings: PolicyFinding[] = [];
+    // The log group may spell the name out or build it from the function's / cluster's own attribute.
+    const owned = (literal: string, reference: string) => names.has(literal) || names.has(reference);
     for (const fn of view.resourcesOfType('aws_lambda_function')) {
       const custom = blocks(fn.attributes.logging_config).some((c) => typeof c.log_group === 'string' && c.log_group.length > 0);
       const implicitName = `/aws/lambda/${String(fn.attributes.function_name)}`;
-      if (!custom && !names.has(implicitName)) {
+      if (!custom && !owned(implicitName, `/aws/lambda/\${${fn.address}.function_name}`)) {
         findings.push({ construct: fn.construct, message: `Lambda function logs to ${implicitName}, which Terraform does not create: add that aws_cloudwatch_log_group with retention, or set loggingConfig.logGroup` });
       }
     }
     for (const cluster of view.resourcesOfType('aws_eks_cluster')) {
       if (strings(cluster.attributes.enabled_cluster_log_types).length === 0) continue;
       const implicitName = `/aws/eks/${String(cluster.attributes.name)}/cluster`;
-      if (!names.has(implicitName)) {
+      if (!owned(implicitName, `/aws/eks/\${${cluster.address}.name}/cluster`)) {
         findings.push({ construct: cluster.construct, message: `EKS control-plane logs go to ${implicitName}, which Terraform does not create: add that aws_cloudwatch_log_group with retention (and make the cluster depend on it)` });
       }
     }
