@@ -31,16 +31,26 @@ typecheck: tools-node ## Type-check everything with tsc (strict)
 test: tools ## Run every test: type-check, jest (stacks, config, lambda, chart, scripts)
 	@$(MAKE) --no-print-directory typecheck
 	@jest --ci
+	@$(MAKE) --no-print-directory scan
+	@$(MAKE) --no-print-directory actionlint
 
 .PHONY: lint
 lint: tools ## Lint shell scripts
-	@shellcheck scripts/*.sh .ci/run
+	@shellcheck scripts/*.sh scripts/ci/*.sh .ci/run
 	@shellcheck -s sh charts/comfyui/files/*.sh
 	@shellcheck images/comfyui/entrypoint.sh
 
 .PHONY: bench
 bench: tools-node ## Measure synth time and memory; writes docs/benchmarks.md
 	@scripts/bench.sh
+
+.PHONY: scan
+scan: synth ## Security scanners (checkov, trivy) on stacks and charts against config/security-baseline.yaml
+	@scripts/scan.sh $(OUTDIR)
+
+.PHONY: actionlint
+actionlint: ## Lint .github/workflows (actionlint, with shellcheck on run: steps)
+	@actionlint
 
 .PHONY: validate
 validate: synth ## terraform init + validate per stack (needs provider registry access)

@@ -12,6 +12,21 @@ import { App } from 'cdktf';
 import { loadConfig } from './config';
 import { buildPlatform } from './stacks/app';
 
+/**
+ * Error annotations of every stack (the synth-time policy, docs/security.md),
+ * read from the manifest, one line each: `[RULE] message at construct/path`.
+ */
+function errorAnnotations(dir: string): string[] {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    stacks: Record<string, { annotations?: { constructPath: string; level: string; message: string }[] }>;
+  };
+  return Object.values(manifest.stacks).flatMap((stack) =>
+    (stack.annotations ?? [])
+      .filter((a) => a.level === '@cdktf/error')
+      .map((a) => (a.message.endsWith(` at ${a.constructPath}`) ? a.message : `${a.message} (at ${a.constructPath})`)),
+  );
+}
+
 function main(): number {
   const result = loadConfig(process.env);
   if (!result.ok) {
@@ -20,12 +35,24 @@ function main(): number {
     return 1;
   }
 
+  // Stacks are written even when they carry error annotations, and the
+  // annotations are collected from the manifest below: one run then reports
+  // the findings of every stack (cdktf alone stops at the first one), and
+  // `node .build/main.js` fails the same way as under `cdktf synth`, which sets this too.
+  process.env.CDKTF_CONTINUE_SYNTH_ON_ERROR_ANNOTATIONS = 'true';
   const outdir = process.env.CDKTF_OUTDIR || 'cdktf.out';
   const staging = `${outdir}.staging-${process.pid}`;
   try {
     const app = new App({ outdir: staging, skipBackendValidation: false });
     buildPlatform(app, result.config);
     app.synth();
+    const errors = errorAnnotations(staging);
+    if (errors.length > 0) {
+      rmSync(staging, { recursive: true, force: true });
+      process.stderr.write(`Synthesis stopped by ${errors.length} error(s) (policy rules: docs/security.md):\n`);
+      for (const line of errors) process.stderr.write(`  ${line}\n`);
+      return 1;
+    }
     printWarnings(staging);
     rmSync(outdir, { recursive: true, force: true });
     renameSync(staging, outdir);

@@ -5,6 +5,7 @@
 import { App } from 'cdktf';
 import { nodeModelPaths, PlatformConfig } from '../config';
 import { renderNodeUserData } from '../constructs/models/node-user-data';
+import { applyPlatformPolicy } from '../constructs/policy';
 import { AppStack } from './app-stack';
 import { CapacityStack } from './capacity-stack';
 import { ClusterAddonsStack } from './cluster-addons-stack';
@@ -57,5 +58,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
   // The TargetGroupBinding CRD, the load balancer controller and the GPU NodePools must exist before the release.
   comfyui.addDependency(clusterAddons);
+  // Synth-time policy (docs/security.md) on every stack above; keep it last.
+  applyPlatformPolicy(app);
   return { network, storage, cluster, capacity, modelSync, clusterAddons, edge, app: comfyui };
 }

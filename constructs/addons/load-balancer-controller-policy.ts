@@ -86,28 +86,43 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
       ],
       resources: ['*'],
     },
+    // Ingress-mode integrations (certificates, Cognito, WAF, Shield), each kept to
+    // this account's resources of that kind. WAF Classic (waf-regional) is left out:
+    // AWS retired it. The default exposure (TargetGroupBinding) uses none of these.
     {
-      sid: 'IngressIntegrations',
+      sid: 'IngressCertificates',
       effect: 'Allow',
-      actions: [
-        'cognito-idp:DescribeUserPoolClient',
-        'acm:ListCertificates',
-        'acm:DescribeCertificate',
-        'iam:ListServerCertificates',
-        'iam:GetServerCertificate',
-        'waf-regional:GetWebACL',
-        'waf-regional:GetWebACLForResource',
-        'waf-regional:AssociateWebACL',
-        'waf-regional:DisassociateWebACL',
-        'wafv2:GetWebACL',
-        'wafv2:GetWebACLForResource',
-        'wafv2:AssociateWebACL',
-        'wafv2:DisassociateWebACL',
-        'shield:GetSubscriptionState',
-        'shield:DescribeProtection',
-        'shield:CreateProtection',
-        'shield:DeleteProtection',
-      ],
+      actions: ['acm:DescribeCertificate'],
+      resources: [arn('acm', 'certificate/*')],
+    },
+    {
+      sid: 'IngressServerCertificates',
+      effect: 'Allow',
+      actions: ['iam:ListServerCertificates', 'iam:GetServerCertificate'],
+      resources: [`arn:${p.partition}:iam::${p.accountId}:server-certificate/*`],
+    },
+    {
+      sid: 'IngressCognito',
+      effect: 'Allow',
+      actions: ['cognito-idp:DescribeUserPoolClient'],
+      resources: [arn('cognito-idp', 'userpool/*')],
+    },
+    {
+      sid: 'IngressWebAcl',
+      effect: 'Allow',
+      actions: ['wafv2:GetWebACL', 'wafv2:GetWebACLForResource', 'wafv2:AssociateWebACL', 'wafv2:DisassociateWebACL'],
+      resources: [arn('wafv2', 'regional/webacl/*/*'), arn('elasticloadbalancing', 'loadbalancer/app/*/*')],
+    },
+    {
+      sid: 'IngressShield',
+      effect: 'Allow',
+      actions: ['shield:DescribeProtection', 'shield:CreateProtection', 'shield:DeleteProtection'],
+      resources: [`arn:${p.partition}:shield::${p.accountId}:protection/*`, arn('elasticloadbalancing', 'loadbalancer/app/*/*')],
+    },
+    {
+      sid: 'IngressShieldSubscription',
+      effect: 'Allow',
+      actions: ['shield:GetSubscriptionState', 'acm:ListCertificates'],
       resources: ['*'],
     },
     {

@@ -70,12 +70,12 @@ export class VpcFlowLogs extends Construct {
           resources: [this.logGroup.arn, `${this.logGroup.arn}:log-stream:*`],
         },
         {
-          // The service checks that the group exists; DescribeLogGroups has no
-          // resource-level permissions, and it only reads group metadata.
+          // The service checks that the group exists; DescribeLogGroups only
+          // reads group metadata, limited here to this account and region.
           sid: 'FindLogGroup',
           effect: 'Allow',
           actions: ['logs:DescribeLogGroups'],
-          resources: ['*'],
+          resources: [`arn:${props.partition}:logs:${props.region}:${props.accountId}:log-group:*`],
         },
       ],
     });
