@@ -184,9 +184,9 @@ describe('CapacityStack', () => {
 
     it('scopes resources to this account and region except read-only and integration calls', () => {
       const unscoped = policy.statement.filter((st: any) => st.resources.includes('*')).map((st: any) => st.sid);
-      expect(unscoped.sort()).toEqual(['Describe', 'IngressIntegrations']);
+      expect(unscoped.sort()).toEqual(['Describe', 'IngressShieldSubscription']);
       for (const st of policy.statement.filter((x: any) => !x.resources.includes('*'))) {
-        for (const r of st.resources) expect(r).toMatch(/^arn:\$\{data\.aws_partition\.Partition\.partition\}:(ec2|elasticloadbalancing|iam):(us-west-2)?:\$\{data\.aws_caller_identity\.Account\.account_id\}:/);
+        for (const r of st.resources) expect(r).toMatch(/^arn:\$\{data\.aws_partition\.Partition\.partition\}:(ec2|elasticloadbalancing|iam|acm|cognito-idp|wafv2|shield):(us-west-2)?:\$\{data\.aws_caller_identity\.Account\.account_id\}:/);
       }
     });
   });

@@ -96,7 +96,7 @@ describe('a finding in a project stack', () => {
       expect(run.status).toBe(1);
       expect(run.stderr).toContain('Synthesis stopped by 3 error(s) (policy rules: docs/security.md):');
       for (const rule of ['COMFY-S3-001', 'COMFY-S3-002', 'COMFY-S3-003']) {
-        expect(run.stderr).toMatch(new RegExp(`  \\[${rule}\\] .* at comfyui-dev-storage/StrayBucket\\n`));
+        expect(run.stderr).toMatch(new RegExp(`  \\[${rule}\\] .* at comfyui-dev-network/StrayBucket\\n`));
       }
       expect(existsSync(run.outdir)).toBe(false);
       expect(readdirSync(run.dir)).toEqual(['stray-bucket.js']);
