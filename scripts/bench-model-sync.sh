@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Model-sync benchmarks (bundle size, 100-record batch time against moto,
-# SSM calls per batch vs node count); writes docs/benchmarks-model-sync.md.
+# SSM calls per batch vs node count); writes the model-sync section of docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Packages stay external: the script loads the SDK and esbuild from node_modules.

@@ -1,5 +1,5 @@
 /**
- * Model-sync benchmarks, written to docs/benchmarks-model-sync.md:
+ * Model-sync benchmarks, written to the model-sync section of docs/benchmarks.md:
  *
  * 1. Lambda bundle size with the AWS SDK bundled (what is deployed) and left
  *    to the runtime, raw and deflated, and the time to load each module.
@@ -12,7 +12,7 @@
  * Run with scripts/bench-model-sync.sh (bundles this file with esbuild).
  */
 import { spawnSync } from 'child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
 import { deflateRawSync } from 'zlib';
@@ -176,9 +176,17 @@ async function main(): Promise<void> {
   ];
   const text = lines.join('\n');
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
-  writeFileSync(join(ROOT, 'docs/benchmarks-model-sync.md'), text);
+  // Replace this benchmark's section of docs/benchmarks.md (between its markers), keep the rest.
+  const doc = join(ROOT, 'docs/benchmarks.md');
+  const section = `${START}\n${text}${END}\n`;
+  const current = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n\n';
+  const [before, rest] = current.includes(START) ? current.split(START) : [current.replace(/\n*$/, '\n\n'), END];
+  writeFileSync(doc, before + section + (rest.split(END)[1] ?? '').replace(/^\n/, ''));
   process.stdout.write(text);
 }
+
+const START = '<!-- model-sync-bench:start (written by scripts/bench-model-sync.ts; do not edit by hand) -->';
+const END = '<!-- model-sync-bench:end -->';
 
 main().catch((e: unknown) => {
   process.stderr.write(`bench-model-sync failed: ${e instanceof Error ? e.stack : String(e)}\n`);
