@@ -17,7 +17,7 @@ import { DEFAULT_VALUES, HELM, render, requireTools, run } from '../chart/helm';
 import { synthApp, STORAGE } from './fixtures';
 
 const { synth, parsed } = synthApp();
-const policyDoc = (p: any, suffix: string) => Object.entries(p.data.aws_iam_policy_document).find(([id]) => id.startsWith(`Comfyui_${suffix}`))![1] as any;
+const policyDoc = (p: any, suffix: string) => Object.entries(p.data.aws_iam_policy_document).find(([id]) => id.startsWith(`Comfyui_Identity_${suffix}`))![1] as any;
 const release = (p: any) => Object.values(p.resource.helm_release)[0] as any;
 
 describe('ECR repository', () => {
@@ -54,6 +54,7 @@ describe('ComfyUI Pod Identity role', () => {
     expect(trust[0].actions).toEqual(['sts:AssumeRole', 'sts:TagSession']);
     const conditions = Object.fromEntries(trust[0].condition.map((c: any) => [c.variable, c.values]));
     expect(conditions).toEqual({
+      'aws:SourceAccount': [expect.stringMatching(/aws_caller_identity/)],
       'aws:RequestTag/eks-cluster-name': ['comfyui-dev'],
       'aws:RequestTag/kubernetes-namespace': ['comfyui'],
       'aws:RequestTag/kubernetes-service-account': ['comfyui'],
@@ -61,7 +62,7 @@ describe('ComfyUI Pod Identity role', () => {
   });
 
   it('writes outputs, reads inputs, uses the data key through S3 only; nothing else', () => {
-    const statements = policyDoc(parsed, 'Policy').statement;
+    const statements = policyDoc(parsed, 'Permissions').statement;
     const bySid = Object.fromEntries(statements.map((s: any) => [s.sid, s]));
     expect(Object.keys(bySid).sort()).toEqual(['DataKeyThroughS3', 'ListOutputsAndInputs', 'ReadInputs', 'ReadWriteOutputs']);
     expect(bySid.ListOutputsAndInputs).toEqual(expect.objectContaining({ actions: ['s3:ListBucket'], resources: [STORAGE.outputsBucket.arn, STORAGE.inputsBucket.arn] }));
@@ -82,7 +83,7 @@ describe('ComfyUI Pod Identity role', () => {
   });
 
   it('may write inputs only when config app.inputsWritable is set', () => {
-    const statements = policyDoc(synthApp({ app: { inputsWritable: true } }).parsed, 'Policy').statement;
+    const statements = policyDoc(synthApp({ app: { inputsWritable: true } }).parsed, 'Permissions').statement;
     const inputs = statements.find((s: any) => s.sid === 'ReadWriteInputs');
     expect(inputs.actions.sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     expect(statements.find((s: any) => s.sid === 'ReadInputs')).toBeUndefined();
@@ -93,7 +94,7 @@ describe('ComfyUI Pod Identity role', () => {
       cluster_name: 'comfyui-dev',
       namespace: 'comfyui',
       service_account: 'comfyui',
-      role_arn: expect.stringMatching(/^\$\{aws_iam_role\.Comfyui_Role_[A-F0-9]+\.arn\}$/),
+      role_arn: expect.stringMatching(/^\$\{aws_iam_role\.Comfyui_Identity_Role_[A-F0-9]+\.arn\}$/),
     });
     expect(Object.keys(parsed.resource.aws_iam_role_policy)).toHaveLength(1);
     expect(parsed.resource.aws_iam_role_policy_attachment).toBeUndefined();

@@ -137,7 +137,7 @@ describe('ClusterStack with the default config', () => {
     const kms = access.find((s: any) => s.sid === 'UseDataKeyThroughS3');
     expect(kms.condition).toEqual([{ test: 'StringEquals', variable: 'kms:ViaService', values: ['s3.us-west-2.amazonaws.com'] }]);
 
-    const trust = policyDoc(parsed, 'PodIdentityForTheS3CsiDriverOnly').statement[0];
+    const trust = policyDoc(parsed, 'AllowEksPodIdentity').statement[0];
     expect(trust.principals).toEqual([{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }]);
     expect(Object.fromEntries(trust.condition.map((c: any) => [c.variable, c.values]))).toMatchObject({
       'aws:RequestTag/eks-cluster-name': ['comfyui-dev'],

@@ -5,16 +5,17 @@
  * through S3, nothing else. The trust policy only lets Pod Identity assume it
  * for this cluster, namespace and service account.
  */
-import { DataAwsIamPolicyDocument, DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
+import { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import { BucketRef } from '../../stacks/contracts';
+import { PodIdentityRole } from '../identity/pod-identity-role';
 
 export interface ComfyuiIdentityProps {
   /** IAM role name. */
   readonly roleName: string;
+  /** Account id (token) the Pod Identity service acts for. */
+  readonly accountId: string;
   /** EKS cluster of the association. */
   readonly clusterName: string;
   /** Namespace of the ComfyUI service account. */
@@ -44,31 +45,6 @@ export class ComfyuiIdentity extends Construct {
 
   constructor(scope: Construct, id: string, props: ComfyuiIdentityProps) {
     super(scope, id);
-
-    const trust = new DataAwsIamPolicyDocument(this, 'Trust', {
-      statement: [
-        {
-          sid: 'EksPodIdentityForComfyuiOnly',
-          effect: 'Allow',
-          principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }],
-          actions: ['sts:AssumeRole', 'sts:TagSession'],
-          // Pod Identity sets these session tags; only this cluster/namespace/service account match.
-          condition: [
-            { test: 'StringEquals', variable: 'aws:RequestTag/eks-cluster-name', values: [props.clusterName] },
-            { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-namespace', values: [props.namespace] },
-            { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-service-account', values: [props.serviceAccount] },
-          ],
-        },
-      ],
-    });
-    this.role = new IamRole(this, 'Role', {
-      name: props.roleName,
-      description: 'ComfyUI pods (EKS Pod Identity): write outputs, read inputs',
-      assumeRolePolicy: trust.json,
-      maxSessionDuration: 3600,
-    });
-    this.roleArn = this.role.arn;
-
     const statements: DataAwsIamPolicyDocumentStatement[] = [
       { sid: 'ListOutputsAndInputs', effect: 'Allow', actions: ['s3:ListBucket'], resources: [props.outputsBucket.arn, props.inputsBucket.arn] },
       { sid: 'ReadWriteOutputs', effect: 'Allow', actions: [...READ_OBJECTS, ...WRITE_OBJECTS], resources: [`${props.outputsBucket.arn}/*`] },
@@ -86,14 +62,17 @@ export class ComfyuiIdentity extends Construct {
         condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${props.region}.amazonaws.com`] }],
       },
     ];
-    const policy = new DataAwsIamPolicyDocument(this, 'Policy', { statement: statements });
-    new IamRolePolicy(this, 'Access', { name: 'comfyui-buckets', role: this.role.name, policy: policy.json });
-
-    new EksPodIdentityAssociation(this, 'Association', {
+    const identity = new PodIdentityRole(this, 'Identity', {
+      roleName: props.roleName,
+      description: 'ComfyUI pods (EKS Pod Identity): write outputs, read inputs',
+      accountId: props.accountId,
       clusterName: props.clusterName,
       namespace: props.namespace,
       serviceAccount: props.serviceAccount,
-      roleArn: this.role.arn,
+      statements,
+      policyName: 'comfyui-buckets',
     });
+    this.role = identity.role;
+    this.roleArn = identity.roleArn;
   }
 }

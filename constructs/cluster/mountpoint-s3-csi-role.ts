@@ -6,11 +6,10 @@
  * only through S3. Permissions follow Mountpoint's documented minimum: list
  * the bucket, read, write (sequential new files), abort uploads and delete.
  */
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Construct } from 'constructs';
 import { BucketRef } from '../../stacks/contracts';
+import { PodIdentityRole } from '../identity/pod-identity-role';
 
 /** Namespace and service account of the driver's node plugin (aws-mountpoint-s3-csi-driver add-on). */
 export const S3_CSI_SERVICE_ACCOUNT = { namespace: 'kube-system', name: 's3-csi-driver-sa' } as const;
@@ -36,31 +35,17 @@ export class MountpointS3CsiRole extends Construct {
 
   constructor(scope: Construct, id: string, props: MountpointS3CsiRoleProps) {
     super(scope, id);
-    const trust = new DataAwsIamPolicyDocument(this, 'TrustPolicy', {
-      statement: [
-        {
-          sid: 'PodIdentityForTheS3CsiDriverOnly',
-          effect: 'Allow',
-          actions: ['sts:AssumeRole', 'sts:TagSession'],
-          principals: [{ type: 'Service', identifiers: ['pods.eks.amazonaws.com'] }],
-          // Pod Identity session tags: only this service account of this cluster in this account.
-          condition: [
-            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
-            { test: 'StringEquals', variable: 'aws:RequestTag/eks-cluster-name', values: [props.clusterName] },
-            { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-namespace', values: [S3_CSI_SERVICE_ACCOUNT.namespace] },
-            { test: 'StringEquals', variable: 'aws:RequestTag/kubernetes-service-account', values: [S3_CSI_SERVICE_ACCOUNT.name] },
-          ],
-        },
-      ],
-    });
-    this.role = new IamRole(this, 'Role', {
-      name: props.roleName,
+    // The add-on's pod_identity_association binds the role, so no association here.
+    const identity = new PodIdentityRole(this, 'Identity', {
+      roleName: props.roleName,
       description: 'Mountpoint for Amazon S3 CSI driver: mounts the outputs and inputs buckets',
-      assumeRolePolicy: trust.json,
-    });
-
-    const access = new DataAwsIamPolicyDocument(this, 'AccessPolicy', {
-      statement: [
+      accountId: props.accountId,
+      clusterName: props.clusterName,
+      namespace: S3_CSI_SERVICE_ACCOUNT.namespace,
+      serviceAccount: S3_CSI_SERVICE_ACCOUNT.name,
+      policyName: 'mount-buckets',
+      associate: false,
+      statements: [
         { sid: 'ListMountedBuckets', effect: 'Allow', actions: ['s3:ListBucket'], resources: props.buckets.map((b) => b.arn) },
         {
           sid: 'ReadWriteObjects',
@@ -77,6 +62,6 @@ export class MountpointS3CsiRole extends Construct {
         },
       ],
     });
-    new IamRolePolicy(this, 'Access', { name: 'mount-buckets', role: this.role.id, policy: access.json });
+    this.role = identity.role;
   }
 }

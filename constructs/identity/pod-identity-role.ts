@@ -26,6 +26,10 @@ export interface PodIdentityRoleProps {
   readonly serviceAccount: string;
   /** Statements of the role's inline policy. */
   readonly statements: DataAwsIamPolicyDocumentStatement[];
+  /** Name of the inline policy. Default: permissions. */
+  readonly policyName?: string;
+  /** Create the Pod Identity association. Default: true; false when an EKS add-on associates the role itself. */
+  readonly associate?: boolean;
 }
 
 export class PodIdentityRole extends Construct {
@@ -33,8 +37,8 @@ export class PodIdentityRole extends Construct {
   public readonly role: IamRole;
   /** The role ARN. */
   public readonly roleArn: string;
-  /** The association binding the service account to the role. */
-  public readonly association: EksPodIdentityAssociation;
+  /** The association binding the service account to the role (unless `associate` is false). */
+  public readonly association?: EksPodIdentityAssociation;
 
   constructor(scope: Construct, id: string, props: PodIdentityRoleProps) {
     super(scope, id);
@@ -63,13 +67,15 @@ export class PodIdentityRole extends Construct {
     this.roleArn = this.role.arn;
 
     const permissions = new DataAwsIamPolicyDocument(this, 'Permissions', { statement: props.statements });
-    new IamRolePolicy(this, 'Policy', { name: 'permissions', role: this.role.name, policy: permissions.json });
+    new IamRolePolicy(this, 'Policy', { name: props.policyName ?? 'permissions', role: this.role.name, policy: permissions.json });
 
-    this.association = new EksPodIdentityAssociation(this, 'Association', {
-      clusterName: props.clusterName,
-      namespace: props.namespace,
-      serviceAccount: props.serviceAccount,
-      roleArn: this.role.arn,
-    });
+    if (props.associate ?? true) {
+      this.association = new EksPodIdentityAssociation(this, 'Association', {
+        clusterName: props.clusterName,
+        namespace: props.namespace,
+        serviceAccount: props.serviceAccount,
+        roleArn: this.role.arn,
+      });
+    }
   }
 }
