@@ -21,6 +21,7 @@ import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/model-sync/settings';
 import { bundleLambda, LambdaBundle } from './lambda-bundle';
+import { occurrenceAlarm } from './occurrence-alarm';
 
 export interface ModelSyncFunctionProps {
   /** Function name. */
@@ -189,20 +190,13 @@ export class ModelSyncFunction extends Construct {
       dependsOn: [policy],
     });
 
-    this.errorsAlarm = new CloudwatchMetricAlarm(this, 'ErrorsAlarm', {
+    this.errorsAlarm = occurrenceAlarm(this, 'ErrorsAlarm', {
       alarmName: `${props.functionName}-errors`,
-      alarmDescription: 'The model-sync Lambda failed as a whole (bad settings, crash, timeout); every message of those batches is retried.',
+      description: 'The model-sync Lambda failed as a whole (bad settings, crash, timeout); every message of those batches is retried.',
       namespace: 'AWS/Lambda',
       metricName: 'Errors',
       dimensions: { FunctionName: this.function.functionName },
-      statistic: 'Sum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [...(props.alarmActions ?? [])],
-      okActions: [...(props.alarmActions ?? [])],
+      actions: props.alarmActions,
     });
   }
 }

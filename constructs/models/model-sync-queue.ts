@@ -16,6 +16,7 @@ import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
+import { occurrenceAlarm } from './occurrence-alarm';
 
 export interface ModelSyncQueueProps {
   /** Queue name; the DLQ is `<name>-dlq`. */
@@ -104,20 +105,14 @@ export class ModelSyncQueue extends Construct {
       redriveAllowPolicy: Fn.jsonencode({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
     });
 
-    this.dlqAlarm = new CloudwatchMetricAlarm(this, 'DeadLetterQueueAlarm', {
+    this.dlqAlarm = occurrenceAlarm(this, 'DeadLetterQueueAlarm', {
       alarmName: `${props.name}-dlq-not-empty`,
-      alarmDescription: `Model-sync events failed ${props.maxReceiveCount} times and wait in ${props.name}-dlq. Nodes still converge through the reconcile timer; see docs/model-sync.md to inspect and redrive.`,
+      description: `Model-sync events failed ${props.maxReceiveCount} times and wait in ${props.name}-dlq. Nodes still converge through the reconcile timer; see docs/model-sync.md to inspect and redrive.`,
       namespace: 'AWS/SQS',
       metricName: 'ApproximateNumberOfMessagesVisible',
       dimensions: { QueueName: this.deadLetterQueue.name },
       statistic: 'Maximum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [...(props.alarmActions ?? [])],
-      okActions: [...(props.alarmActions ?? [])],
+      actions: props.alarmActions,
     });
   }
 }

@@ -18,6 +18,7 @@ import { CloudwatchLogResourcePolicy } from '@cdktf/provider-aws/lib/cloudwatch-
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { Construct } from 'constructs';
+import { occurrenceAlarm } from './occurrence-alarm';
 
 export interface NodeCommandMonitorProps {
   /** Name prefix of the rule, log groups and alarm (`<prefix>-model-sync`). */
@@ -91,20 +92,13 @@ export class NodeCommandMonitor extends Construct {
       dependsOn: [resourcePolicy],
     });
 
-    this.failureAlarm = new CloudwatchMetricAlarm(this, 'FailureAlarm', {
+    this.failureAlarm = occurrenceAlarm(this, 'FailureAlarm', {
       alarmName: `${props.name}-node-command-failures`,
-      alarmDescription: `A GPU node failed or timed out copying/deleting a model. Which node and command: log group /aws/events/${props.name}-node-failures; output: ${props.outputLogGroupName}. The node converges on its next reconcile.`,
+      description: `A GPU node failed or timed out copying/deleting a model. Which node and command: log group /aws/events/${props.name}-node-failures; output: ${props.outputLogGroupName}. The node converges on its next reconcile.`,
       namespace: 'AWS/Events',
       metricName: 'TriggeredRules',
       dimensions: { RuleName: this.failureRule.name },
-      statistic: 'Sum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-      alarmActions: [...(props.alarmActions ?? [])],
-      okActions: [...(props.alarmActions ?? [])],
+      actions: props.alarmActions,
     });
   }
 }
