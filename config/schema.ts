@@ -264,15 +264,60 @@ const authUser = z
   })
   .strict();
 
+/** Words Cognito refuses in a user pool domain prefix. */
+export const COGNITO_DOMAIN_RESERVED_WORDS = ['aws', 'amazon', 'cognito'] as const;
+
+const cognitoDomainPrefix = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits and hyphens, not starting or ending with a hyphen')
+  .refine((p) => !COGNITO_DOMAIN_RESERVED_WORDS.some((w) => p.includes(w)), `must not contain ${COGNITO_DOMAIN_RESERVED_WORDS.join(', ')} (Cognito reserves them)`);
+
+const emailAddress = z.string().regex(/^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/, 'must be an email address').max(254, 'must be at most 254 characters');
+
+const cognitoAuth = z
+  .object({
+    domainPrefix: cognitoDomainPrefix
+      .optional()
+      .describe('Prefix of the Cognito login domain https://<prefix>.auth.<region>.amazoncognito.com; unique per region across all AWS accounts. Unset: <name>-<environment>- plus a hash of account, region and name (stable, does not reveal the account id).'),
+    mfa: z
+      .enum(['off', 'optional', 'required'])
+      .default('optional')
+      .describe('TOTP (authenticator app) MFA: `off`, `optional` (each user may enrol) or `required` (every user enrols at first sign-in).'),
+    threatProtection: z
+      .enum(['off', 'audit', 'enforced'])
+      .default('off')
+      .describe('Cognito threat protection (compromised credentials, adaptive authentication). `audit` or `enforced` put the user pool on the Plus feature plan (charged per monthly active user, no free tier); `off` keeps Essentials.'),
+    passwordMinLength: z.number().int().min(8).max(99).default(12).describe('Minimum password length (upper and lower case letters, digits and symbols are required too).'),
+    sessionHours: z.number().int().min(1).max(168).default(12).describe('Lifetime of the ALB authentication session cookie; after it the browser signs in again (the ALB allows at most 7 days).'),
+    sessionCookieName: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, _ or -')
+      .default('comfyui-auth')
+      .describe('Name of the ALB session cookie (the ALB appends -0, -1, ... when it splits a large session).'),
+    deletionProtection: z.boolean().default(true).describe('Deletion protection on the user pool (its users and MFA enrolments cannot be recreated); `destroy` needs it off and applied first.'),
+    invitedUsers: z
+      .array(emailAddress)
+      .default([])
+      .describe('Email addresses invited as users: Cognito emails each a temporary password (never put passwords in config). Users created with aws cognito-idp admin-create-user are left alone.'),
+    apiClients: z
+      .array(dnsLabel(32))
+      .max(10, 'must list at most 10 clients')
+      .default([])
+      .describe('Names of machine clients for scripts (OAuth client credentials -> bearer token the ALB verifies). Each is billed per month plus per token request.'),
+    apiTokenMinutes: z.number().int().min(5).max(1440).default(60).describe('Lifetime of the access tokens API clients get (5-1440 minutes); scripts reuse a token until it expires.'),
+  })
+  .strict();
+
 export const edgeSchema = z
   .object({
     auth: z
       .object({
-        mode: z.enum(['basic', 'cognito', 'none']).default('basic').describe('`basic` (CloudFront Function + KeyValueStore), `cognito`, or `none`.'),
+        mode: z.enum(['basic', 'cognito', 'none']).default('basic').describe('`basic` (CloudFront Function + KeyValueStore), `cognito` (Cognito user pool; the ALB signs browsers in and verifies API bearer tokens), or `none`.'),
         acknowledgeUnauthenticated: z.boolean().default(false).describe('Must be true for mode `none`: anyone with the URL can spend GPU hours.'),
         users: z.array(authUser).default([]).describe('Basic-auth users seeded into the KeyValueStore.'),
         realm: z.string().regex(/^[A-Za-z0-9 ._-]{1,64}$/, 'must be 1-64 letters, digits, spaces or . _ -').default('ComfyUI').describe('Realm the browser shows in its Basic-auth prompt.'),
         sessionHours: z.number().int().min(1).max(168).default(12).describe('Lifetime of the signed session cookie a browser gets after Basic login (lets Safari open the WebSocket).'),
+        cognito: cognitoAuth.default({}).describe('Mode `cognito`: user pool, login and API clients (the ALB authenticates; needs edge.customDomain and edge.alb.https).'),
       })
       .strict()
       .default({}),
@@ -326,8 +371,24 @@ export const edgeSchema = z
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['auth', 'acknowledgeUnauthenticated'], message: 'must be true to set auth.mode to none (an open URL lets anyone spend the GPU budget)' });
     }
     if (edge.auth.mode === 'cognito') {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['auth', 'mode'], message: 'cognito is not available yet: use basic (CloudFront Function + KeyValueStore; see docs/edge.md for the Cognito trade-offs)' });
+      // The ALB builds the OAuth redirect from the viewer's Host, which must be a name on its certificate (not *.cloudfront.net).
+      if (!edge.customDomain) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['customDomain'], message: 'must be set when auth.mode is cognito: the login callback is https://<customDomain>/oauth2/idpresponse and the ALB certificate must cover that name' });
+      }
+      if (!edge.alb.https) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['alb', 'https'], message: 'must be set when auth.mode is cognito: the ALB authenticates users only on an HTTPS listener (its certificate must also cover customDomain.domainName)' });
+      }
     }
+    const duplicate = (list: readonly string[], field: string, normalise: (v: string) => string) => {
+      const seen = new Set<string>();
+      list.forEach((value, index) => {
+        const key = normalise(value);
+        if (seen.has(key)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['auth', 'cognito', field, index], message: `must be unique, ${value} is listed twice` });
+        seen.add(key);
+      });
+    };
+    duplicate(edge.auth.cognito.invitedUsers, 'invitedUsers', (v) => v.toLowerCase());
+    duplicate(edge.auth.cognito.apiClients, 'apiClients', (v) => v);
     const seen = new Set<string>();
     edge.auth.users.forEach((user, index) => {
       if (seen.has(user.username)) {
@@ -373,6 +434,13 @@ export const configSchema = z
     const albCertificate = cfg.edge.alb.https?.certificateArn;
     if (albCertificate && albCertificate.split(':')[3] !== cfg.region) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['edge', 'alb', 'https', 'certificateArn'], message: `must be an ACM certificate in the deployment region ${cfg.region} (the ALB uses it), got one in ${albCertificate.split(':')[3]}` });
+    }
+    if (cfg.edge.auth.mode === 'cognito' && cfg.edge.auth.cognito.domainPrefix === undefined) {
+      const derived = `${cfg.name}-${cfg.environment}`;
+      const reserved = COGNITO_DOMAIN_RESERVED_WORDS.find((w) => derived.includes(w));
+      if (reserved) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['edge', 'auth', 'cognito', 'domainPrefix'], message: `must be set: the derived prefix ${derived}-... contains "${reserved}", which Cognito refuses in domain prefixes` });
+      }
     }
     if (cfg.karpenter.gpu.minGpus > cfg.karpenter.gpu.maxGpus) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['karpenter', 'gpu', 'minGpus'], message: `must be <= karpenter.gpu.maxGpus (${cfg.karpenter.gpu.maxGpus}), got ${cfg.karpenter.gpu.minGpus}` });

@@ -2,13 +2,15 @@
  * Edge stack: how users reach ComfyUI. A Terraform-owned internal ALB with
  * the `ip` target group the chart's TargetGroupBinding fills, a CloudFront
  * VPC origin to it (no public load balancer, no synth-time lookups), the
- * distribution, authentication at the edge (on by default), optional WAF and
+ * distribution, authentication (on by default: Basic auth in a CloudFront
+ * Function, or a Cognito user pool checked by the ALB), optional WAF and
  * custom domain, and the bucket both write access logs to.
  */
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { BasicAuth } from '../constructs/edge/basic-auth';
+import { API_SCOPE, CognitoAuth } from '../constructs/edge/cognito-auth';
 import { EdgeDistribution } from '../constructs/edge/edge-distribution';
 import { ALB_LOG_PREFIX, CLOUDFRONT_LOG_PREFIX, EdgeLogBucket } from '../constructs/edge/edge-log-bucket';
 import { EdgeWaf } from '../constructs/edge/edge-waf';
@@ -43,6 +45,14 @@ export class EdgeStack extends PlatformStack {
       expireDays: edge.logExpireDays,
     });
 
+    const authMode = edge.auth.mode;
+    if (authMode !== 'basic' && authMode !== 'cognito' && !(authMode === 'none' && edge.auth.acknowledgeUnauthenticated)) {
+      // The config schema rejects this already; a stack built from unvalidated input must not fail open.
+      throw new Error(`edge.auth.mode: ${authMode} is not available; use basic or cognito, or none with acknowledgeUnauthenticated`);
+    }
+
+    const cognito = authMode === 'cognito' ? this.cognitoAuth(props, account) : undefined;
+
     const alb = new InternalAlb(this, 'Alb', {
       namePrefix: this.prefix,
       vpcId: network.vpcId,
@@ -57,6 +67,17 @@ export class EdgeStack extends PlatformStack {
       deletionProtection: edge.alb.deletionProtection,
       accessLogs: { bucket: logs.bucket.bucketName, prefix: ALB_LOG_PREFIX },
       dependsOn: [logs.bucket.policy],
+      authentication: cognito && {
+        userPoolArn: cognito.auth.userPool.arn,
+        userPoolClientId: cognito.auth.browserClient.id,
+        userPoolDomain: cognito.auth.domain.domain,
+        sessionCookieName: edge.auth.cognito.sessionCookieName,
+        sessionTimeoutSeconds: edge.auth.cognito.sessionHours * 3600,
+        siteOrigin: `https://${cognito.siteDomain}`,
+        issuer: cognito.auth.issuer,
+        jwksEndpoint: cognito.auth.jwksEndpoint,
+        apiScope: API_SCOPE,
+      },
     });
 
     const origin = new AlbVpcOrigin(this, 'Origin', {
@@ -68,12 +89,8 @@ export class EdgeStack extends PlatformStack {
       allowFrom: edge.alb.allowFrom,
     });
 
-    if (edge.auth.mode !== 'basic' && !(edge.auth.mode === 'none' && edge.auth.acknowledgeUnauthenticated)) {
-      // The config schema rejects this already; a stack built from unvalidated input must not fail open.
-      throw new Error(`edge.auth.mode: ${edge.auth.mode} is not available; use basic, or none with acknowledgeUnauthenticated`);
-    }
     const auth =
-      edge.auth.mode === 'basic'
+      authMode === 'basic'
         ? new BasicAuth(this, 'Auth', { namePrefix: this.prefix, realm: edge.auth.realm, users: edge.auth.users, sessionHours: edge.auth.sessionHours })
         : undefined;
 
@@ -88,6 +105,7 @@ export class EdgeStack extends PlatformStack {
       originReadTimeoutSeconds: edge.cloudfront.originReadTimeoutSeconds,
       originKeepaliveTimeoutSeconds: edge.cloudfront.originKeepaliveTimeoutSeconds,
       viewerRequestFunctionArn: auth?.function.arn,
+      originAuthenticates: cognito !== undefined,
       webAclArn: waf?.webAcl.arn,
       customDomain: edge.customDomain,
       priceClass: edge.priceClass,
@@ -101,7 +119,8 @@ export class EdgeStack extends PlatformStack {
       publicHostname: cdn.publicHostname,
     };
 
-    new TerraformOutput(this, 'comfyui_url', { value: `https://${cdn.publicHostname}`, description: 'Open ComfyUI here (Basic auth unless edge.auth.mode is none)' });
+    const urlDescription = cognito ? 'Open ComfyUI here (Cognito sign-in; scripts send a Cognito bearer token)' : 'Open ComfyUI here (Basic auth unless edge.auth.mode is none)';
+    new TerraformOutput(this, 'comfyui_url', { value: `https://${cdn.publicHostname}`, description: urlDescription });
     new TerraformOutput(this, 'distribution_domain_name', { value: cdn.distribution.domainName, description: 'CloudFront name; point a custom domain CNAME/alias here' });
     new TerraformOutput(this, 'distribution_id', { value: cdn.distribution.id, description: 'CloudFront distribution id (invalidations, logs)' });
     new TerraformOutput(this, 'target_group_arn', { value: alb.targetGroup.arn, description: 'Target group the chart TargetGroupBinding registers pods into' });
@@ -111,5 +130,43 @@ export class EdgeStack extends PlatformStack {
       new TerraformOutput(this, 'auth_key_value_store_name', { value: auth.store.name, description: 'KeyValueStore of Basic-auth users (scripts/edge-user.sh put|delete)' });
       new TerraformOutput(this, 'auth_key_value_store_arn', { value: auth.store.arn, description: 'KeyValueStore ARN (aws cloudfront-keyvaluestore ...)' });
     }
+    if (cognito) {
+      const { auth: pool } = cognito;
+      const loginHost = `${pool.domain.domain}.auth.${config.region}.amazoncognito.com`;
+      new TerraformOutput(this, 'cognito_user_pool_id', { value: pool.userPool.id, description: 'User pool (aws cognito-idp admin-create-user --user-pool-id ...)' });
+      new TerraformOutput(this, 'cognito_login_url', { value: `https://${loginHost}`, description: 'Cognito managed login domain' });
+      new TerraformOutput(this, 'cognito_token_url', { value: `https://${loginHost}/oauth2/token`, description: 'Token endpoint API clients request access tokens from (client credentials)' });
+      new TerraformOutput(this, 'cognito_api_scope', { value: API_SCOPE, description: 'Scope API clients request; the ALB requires it' });
+      new TerraformOutput(this, 'cognito_api_client_ids', {
+        value: Object.fromEntries(Object.entries(pool.apiClients).map(([name, client]) => [name, client.id])),
+        description: 'API client ids by name (secret: aws cognito-idp describe-user-pool-client)',
+      });
+    }
+  }
+
+  /** The Cognito side of mode `cognito`; the schema guarantees the custom domain it needs. */
+  private cognitoAuth(props: EdgeStackProps, accountId: string): { auth: CognitoAuth; siteDomain: string } {
+    const { config } = props;
+    const settings = config.edge.auth.cognito;
+    const siteDomain = config.edge.customDomain?.domainName;
+    if (!siteDomain || !config.edge.alb.https) {
+      throw new Error('edge.customDomain and edge.alb.https: both must be set for edge.auth.mode cognito (the ALB signs users in over HTTPS for the custom domain)');
+    }
+    const auth = new CognitoAuth(this, 'Cognito', {
+      namePrefix: this.prefix,
+      siteDomain,
+      domainPrefix: settings.domainPrefix,
+      accountId,
+      region: config.region,
+      mfa: settings.mfa,
+      threatProtection: settings.threatProtection,
+      passwordMinLength: settings.passwordMinLength,
+      sessionHours: settings.sessionHours,
+      deletionProtection: settings.deletionProtection,
+      invitedUsers: settings.invitedUsers,
+      apiClients: settings.apiClients,
+      apiTokenMinutes: settings.apiTokenMinutes,
+    });
+    return { auth, siteDomain };
   }
 }

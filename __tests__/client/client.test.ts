@@ -237,6 +237,33 @@ describe('ComfyClient against a fake ComfyUI', () => {
     });
   });
 
+  describe('bearer token (edge.auth.mode cognito: the ALB verifies a Cognito access token)', () => {
+    const token = 'eyJraWQiOiJrMSJ9.eyJzY29wZSI6ImNvbWZ5dWkvaW52b2tlIn0.c2lnbmF0dXJl';
+
+    it('sends the token on HTTP and on the WebSocket handshake', async () => {
+      const { fake, client } = await setup({ bearerToken: token }, { bearerToken: token });
+      const { result } = await submitAndWait(client, TWO_IMAGES);
+      expect(result.files).toHaveLength(2);
+      expect(fake.requestsTo('/ws')[0].authorization).toBe(`Bearer ${token}`);
+      expect(fake.requestsTo('/prompt').every((r) => r.authorization === `Bearer ${token}`)).toBe(true);
+    });
+
+    it('reports a rejected token as an auth error (exit 4) that says how to get a new one', async () => {
+      const { client } = await setup({ bearerToken: token }, { bearerToken: `${token}x` });
+      const error = (await client.systemStats().catch((e: unknown) => e)) as AuthError;
+      expect(error).toBeInstanceOf(AuthError);
+      expect(error.exitCode).toBe(4);
+      expect(error.message).toContain('rejected the bearer token (401)');
+      expect(error.hint).toContain('cognito_token_url');
+    });
+
+    it('refuses a token together with Basic credentials, and a value that is not a token', () => {
+      expect(() => new ComfyClient({ url: 'https://x', bearerToken: token, credentials: { username: 'a', password: 'b' } })).toThrow(UsageError);
+      expect(() => new ComfyClient({ url: 'https://x', bearerToken: `Bearer ${token}` })).toThrow('is not a token');
+      expect(() => new ComfyClient({ url: 'https://x', bearerToken: 'a\r\nX-Injected: 1' })).toThrow(UsageError);
+    });
+  });
+
   it('lists models per folder, skipping non-model folders, and falls back to /object_info', async () => {
     const { client } = await setup();
     const listing = await client.listModels();

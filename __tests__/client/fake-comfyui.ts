@@ -33,6 +33,8 @@ export interface FakeComfyOptions {
   readonly scenario?: Scenario;
   /** Require basic auth with these credentials. */
   readonly auth?: { readonly username: string; readonly password: string };
+  /** Require `Authorization: Bearer <this>` instead (the ALB's JWT check in edge.auth.mode cognito). */
+  readonly bearerToken?: string;
   /** Delay per sampler step (default 2 ms). */
   readonly stepDelayMs?: number;
   /** Delay per executed node (default 1 ms). */
@@ -127,7 +129,7 @@ export class FakeComfyUI {
   private lastNodeId?: string;
   private workerBusy = false;
   private stopped = false;
-  private readonly opts: Required<Omit<FakeComfyOptions, 'auth' | 'log'>> & Pick<FakeComfyOptions, 'auth' | 'log'>;
+  private readonly opts: Required<Omit<FakeComfyOptions, 'auth' | 'bearerToken' | 'log'>> & Pick<FakeComfyOptions, 'auth' | 'bearerToken' | 'log'>;
 
   constructor(options: FakeComfyOptions = {}) {
     this.opts = {
@@ -135,6 +137,7 @@ export class FakeComfyUI {
       port: options.port ?? 0,
       scenario: options.scenario ?? 'success',
       auth: options.auth,
+      bearerToken: options.bearerToken,
       stepDelayMs: options.stepDelayMs ?? 2,
       nodeDelayMs: options.nodeDelayMs ?? 1,
       refuseMs: options.refuseMs ?? 300,
@@ -492,6 +495,7 @@ export class FakeComfyUI {
   }
 
   private authorized(req: IncomingMessage): boolean {
+    if (this.opts.bearerToken !== undefined) return req.headers.authorization === `Bearer ${this.opts.bearerToken}`;
     if (!this.opts.auth) return true;
     const expected = `Basic ${Buffer.from(`${this.opts.auth.username}:${this.opts.auth.password}`).toString('base64')}`;
     return req.headers.authorization === expected;

@@ -195,6 +195,13 @@ describe('resolveEndpoint', () => {
     expect(catchError(() => resolveEndpoint({ ...base, env: { COMFY_USER: 'bo' } })).message).toContain('gives user "bo" but no password');
     expect(catchError(() => resolveEndpoint({ ...base, env: { COMFY_PASSWORD: 'pw' } })).message).toContain('no user');
   });
+
+  it('takes a bearer token from COMFY_TOKEN and refuses it together with a user', () => {
+    const base = { url: 'https://x', cwd: dir };
+    expect(resolveEndpoint({ ...base, env: { COMFY_TOKEN: 'abc.def.ghi' } })).toMatchObject({ bearerToken: 'abc.def.ghi', credentials: undefined });
+    expect(resolveEndpoint({ ...base, env: { COMFY_TOKEN: '' } }).bearerToken).toBeUndefined();
+    expect(catchError(() => resolveEndpoint({ ...base, env: { COMFY_TOKEN: 'abc', COMFY_USER: 'bo', COMFY_PASSWORD: 'pw' } })).message).toContain('COMFY_TOKEN and a user');
+  });
 });
 
 describe('helpers', () => {

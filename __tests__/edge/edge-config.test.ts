@@ -18,7 +18,7 @@ describe('edge config', () => {
   });
 
   it.each([
-    [{ edge: { auth: { mode: 'cognito' } } }, 'edge.auth.mode: cognito is not available yet'],
+    [{ edge: { auth: { mode: 'cognito' } } }, 'edge.customDomain: must be set when auth.mode is cognito'],
     [{ edge: { auth: { mode: 'none' } } }, 'edge.auth.acknowledgeUnauthenticated: must be true'],
     [
       { edge: { auth: { users: [{ username: 'ann', passwordSha256: 'a'.repeat(64) }, { username: 'ann', passwordSha256: 'b'.repeat(64) }] } } },

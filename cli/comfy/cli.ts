@@ -31,7 +31,8 @@ Commands:
 Connection (every command):
   --url URL             ComfyUI base URL (default: COMFY_URL, else the comfyui_url output in
                         --outputs FILE / COMFY_OUTPUTS_FILE / ./cdktf-outputs.json)
-  --user NAME[:PASS]    Basic-auth user (default: COMFY_USER; password from COMFY_PASSWORD)
+  --user NAME[:PASS]    Basic-auth user (default: COMFY_USER; password from COMFY_PASSWORD);
+                        with Cognito instead set COMFY_TOKEN to an API client access token
   --outputs FILE        Deployment outputs JSON (cdktf output --outputs-file / terraform output -json)
   --request-timeout D   Timeout of each HTTP request (default 30s)
   --retries N           Retries of GET requests on network errors and 502/503/504 (default 2)
@@ -132,9 +133,9 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     reporter.warn(`the ${count} prompts are identical and ComfyUI will answer them from its cache; add --seed random for different images`);
   }
   const { client, endpoint } = makeClient(values, io, (e) => reporter.handle(e), values['client-id']);
-  reporter.info(`endpoint ${endpoint.url} (${endpoint.source})${endpoint.credentials ? `, user ${endpoint.credentials.username}` : ''}`);
-  if (endpoint.credentials && endpoint.url.startsWith('http://') && !/^http:\/\/(localhost|127\.|\[::1\])/.test(endpoint.url)) {
-    reporter.warn('sending basic-auth credentials over plain http://');
+  reporter.info(`endpoint ${endpoint.url} (${endpoint.source})${endpoint.credentials ? `, user ${endpoint.credentials.username}` : endpoint.bearerToken ? ', bearer token' : ''}`);
+  if ((endpoint.credentials || endpoint.bearerToken) && endpoint.url.startsWith('http://') && !/^http:\/\/(localhost|127\.|\[::1\])/.test(endpoint.url)) {
+    reporter.warn(`sending ${endpoint.credentials ? 'basic-auth credentials' : 'a bearer token'} over plain http://`);
   }
 
   const submitted: { promptId: string; seed?: number }[] = [];
@@ -267,6 +268,7 @@ function makeClient(values: CommonValues, io: CliIo, onEvent?: (e: ProgressEvent
   const client = new ComfyClient({
     url: endpoint.url,
     credentials: endpoint.credentials,
+    bearerToken: endpoint.bearerToken,
     clientId,
     requestTimeoutMs: values['request-timeout'] === undefined ? undefined : parseDuration(values['request-timeout'], '--request-timeout', false),
     retries: values.retries === undefined ? undefined : parseInteger(values.retries, '--retries', 0, 10),

@@ -39,6 +39,8 @@ export interface ComfyClientOptions {
   readonly url: string;
   /** Basic-auth credentials sent on every request. */
   readonly credentials?: Credentials;
+  /** Bearer access token sent on every request instead (edge.auth.mode cognito: a Cognito API client's token). */
+  readonly bearerToken?: string;
   /** Client id of the progress socket and of submitted prompts (default: a random UUID). */
   readonly clientId?: string;
   /** Timeout of one API request (default 30 s). */
@@ -147,9 +149,18 @@ export class ComfyClient {
     this.clientId = options.clientId ?? randomUUID();
     const overrides = Object.fromEntries(Object.entries(options).filter(([k, v]) => k in DEFAULTS && v !== undefined));
     this.settings = { ...DEFAULTS, ...overrides };
+    if (options.credentials && options.bearerToken !== undefined) {
+      throw new UsageError('give either Basic credentials (COMFY_USER) or a bearer token (COMFY_TOKEN), not both');
+    }
     if (options.credentials) {
       const token = Buffer.from(`${options.credentials.username}:${options.credentials.password}`, 'utf8').toString('base64');
       this.authorization = `Basic ${token}`;
+    } else if (options.bearerToken !== undefined) {
+      // RFC 6750 token68 syntax: anything else would break the header or is not a token at all.
+      if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(options.bearerToken)) {
+        throw new UsageError('the bearer token (COMFY_TOKEN) is not a token: expected the access_token value of the token response, without "Bearer "');
+      }
+      this.authorization = `Bearer ${options.bearerToken}`;
     }
   }
 
@@ -569,6 +580,13 @@ export class ComfyClient {
     this.cookies.store(res.headers.getSetCookie());
     if (res.status === 401) {
       await res.arrayBuffer();
+      if (this.options.bearerToken !== undefined) {
+        throw new AuthError(
+          `${url.origin} rejected the bearer token (401)`,
+          401,
+          'The token has expired, comes from another user pool, or lacks the comfyui/invoke scope: request a new one from the cognito_token_url output (docs/edge.md).',
+        );
+      }
       throw new AuthError(
         this.options.credentials ? `${url.origin} rejected the credentials of user "${this.options.credentials.username}" (401)` : `${url.origin} requires authentication (401)`,
         401,
@@ -590,7 +608,7 @@ export class ComfyClient {
       throw new AuthError(
         `${method} ${url.pathname} was redirected to ${res.headers.get('location') ?? '(no location)'} (${res.status}): the endpoint expects an interactive login`,
         res.status,
-        'This client authenticates with HTTP basic auth (edge.auth.mode basic); with Cognito use the browser, or a port-forward for scripts.',
+        'With edge.auth.mode cognito set COMFY_TOKEN to an API client access token (docs/edge.md); with basic auth set COMFY_USER and COMFY_PASSWORD.',
       );
     }
     return res;

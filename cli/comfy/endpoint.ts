@@ -7,6 +7,8 @@
  * `terraform output -json`: the first output named in URL_OUTPUT_NAMES.
  * Credentials: --user NAME[:PASSWORD], else COMFY_USER; the password comes
  * from the flag or COMFY_PASSWORD (prefer the variable: flags show in `ps`).
+ * Or, for edge.auth.mode cognito, a bearer access token in COMFY_TOKEN (no
+ * flag: tokens must not show in `ps` either).
  */
 import { existsSync, readFileSync } from 'fs';
 import { resolve } from 'path';
@@ -27,7 +29,7 @@ export interface EndpointInput {
   readonly user?: string;
   /** --outputs FILE. */
   readonly outputsFile?: string;
-  /** Environment (COMFY_URL, COMFY_USER, COMFY_PASSWORD, COMFY_OUTPUTS_FILE). */
+  /** Environment (COMFY_URL, COMFY_USER, COMFY_PASSWORD, COMFY_TOKEN, COMFY_OUTPUTS_FILE). */
   readonly env: Record<string, string | undefined>;
   /** Directory relative paths resolve against. */
   readonly cwd: string;
@@ -39,11 +41,18 @@ export interface Endpoint {
   /** Where the URL came from (for messages). */
   readonly source: string;
   readonly credentials?: Credentials;
+  /** Bearer access token (COMFY_TOKEN). */
+  readonly bearerToken?: string;
 }
 
 export function resolveEndpoint(input: EndpointInput): Endpoint {
   const { url, source } = resolveUrl(input);
-  return { url, source, credentials: resolveCredentials(input) };
+  const credentials = resolveCredentials(input);
+  const bearerToken = input.env.COMFY_TOKEN || undefined;
+  if (credentials && bearerToken) {
+    throw new UsageError('COMFY_TOKEN and a user (--user or COMFY_USER) are both set', 'Unset one: a bearer token is for edge.auth.mode cognito, a user for basic.');
+  }
+  return { url, source, credentials, bearerToken };
 }
 
 function resolveUrl(input: EndpointInput): { url: string; source: string } {

@@ -12,7 +12,14 @@
  *   says, 5 minutes when it says nothing.
  *
  * The auth function runs on viewer-request of every behaviour, so cached
- * responses need credentials too. Access logs use standard logging v2
+ * responses need credentials too.
+ *
+ * When the origin authenticates instead (`originAuthenticates`: Cognito at
+ * the ALB) there is one behaviour only: nothing is cached, because a response
+ * served from the edge cache would never pass the ALB's check, and every
+ * viewer header including Host is forwarded (managed AllViewer), because the
+ * ALB builds its login redirect from Host and needs its session cookie.
+ * Access logs use standard logging v2
  * (CloudWatch Logs delivery to S3, created in us-east-1), which works with
  * ACL-less buckets, unlike legacy logging.
  */
@@ -33,6 +40,8 @@ import { Construct } from 'constructs';
 export const MANAGED_CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
 /** AWS managed origin request policy `Managed-AllViewerExceptHostHeader`. */
 export const MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER = 'b689b0a8-53d0-40ab-baf2-68738e2966ac';
+/** AWS managed origin request policy `Managed-AllViewer` (every header, Host included, every cookie and query string). */
+export const MANAGED_ALL_VIEWER = '216adef6-5c7f-47e4-b989-5492eafa07d3';
 /** CloudFront log delivery sources must be created in us-east-1. */
 export const CLOUDFRONT_LOG_DELIVERY_REGION = 'us-east-1';
 /** Every method ComfyUI's API uses. */
@@ -59,8 +68,10 @@ export interface EdgeDistributionProps {
   readonly originReadTimeoutSeconds: number;
   /** Seconds CloudFront keeps idle origin connections (1-180; above 60 needs a quota increase). */
   readonly originKeepaliveTimeoutSeconds: number;
-  /** ARN of the viewer-request auth function; unset only when auth is off. */
+  /** ARN of the viewer-request auth function; unset when auth is off or the origin authenticates. */
   readonly viewerRequestFunctionArn?: string;
+  /** The origin (the ALB) authenticates: forward Host and every cookie, cache nothing. */
+  readonly originAuthenticates?: boolean;
   /** WAF web ACL ARN (scope CLOUDFRONT). */
   readonly webAclArn?: string;
   /** Custom domain; unset: the cloudfront.net name. */
@@ -83,36 +94,44 @@ export class EdgeDistribution extends Construct {
     super(scope, id);
     const name = (suffix: string) => `${props.namePrefix}-${suffix}`;
 
-    const immutableAssets = new CloudfrontCachePolicy(this, 'ImmutableAssets', {
-      name: name('immutable-assets'),
-      comment: 'Content-hashed frontend bundles: cached for a day or more whatever the origin says',
-      minTtl: 86400,
-      defaultTtl: 604800,
-      maxTtl: 31536000,
-      parametersInCacheKeyAndForwardedToOrigin: {
-        enableAcceptEncodingBrotli: true,
-        enableAcceptEncodingGzip: true,
-        cookiesConfig: { cookieBehavior: 'none' },
-        headersConfig: { headerBehavior: 'none' },
-        queryStringsConfig: { queryStringBehavior: 'none' },
-      },
-    });
+    if (props.originAuthenticates && props.viewerRequestFunctionArn) {
+      throw new Error('edge.auth.mode: authenticate either at the edge (function) or at the origin, not both');
+    }
+    // Edge caching only when the edge authenticates: the function runs before the cache, the ALB after it.
+    let assetPolicies: { immutable: CloudfrontCachePolicy; originCached: CloudfrontCachePolicy } | undefined;
+    if (!props.originAuthenticates) {
+      const immutable = new CloudfrontCachePolicy(this, 'ImmutableAssets', {
+        name: name('immutable-assets'),
+        comment: 'Content-hashed frontend bundles: cached for a day or more whatever the origin says',
+        minTtl: 86400,
+        defaultTtl: 604800,
+        maxTtl: 31536000,
+        parametersInCacheKeyAndForwardedToOrigin: {
+          enableAcceptEncodingBrotli: true,
+          enableAcceptEncodingGzip: true,
+          cookiesConfig: { cookieBehavior: 'none' },
+          headersConfig: { headerBehavior: 'none' },
+          queryStringsConfig: { queryStringBehavior: 'none' },
+        },
+      });
 
-    const originCachedAssets = new CloudfrontCachePolicy(this, 'OriginCachedAssets', {
-      name: name('extension-assets'),
-      comment: 'Custom-node web files: cached as the origin says, 5 minutes by default',
-      minTtl: 0,
-      defaultTtl: 300,
-      maxTtl: 86400,
-      parametersInCacheKeyAndForwardedToOrigin: {
-        enableAcceptEncodingBrotli: true,
-        enableAcceptEncodingGzip: true,
-        cookiesConfig: { cookieBehavior: 'none' },
-        headersConfig: { headerBehavior: 'none' },
-        // Extensions bust caches with ?v=...; keep query strings in the key.
-        queryStringsConfig: { queryStringBehavior: 'all' },
-      },
-    });
+      const originCached = new CloudfrontCachePolicy(this, 'OriginCachedAssets', {
+        name: name('extension-assets'),
+        comment: 'Custom-node web files: cached as the origin says, 5 minutes by default',
+        minTtl: 0,
+        defaultTtl: 300,
+        maxTtl: 86400,
+        parametersInCacheKeyAndForwardedToOrigin: {
+          enableAcceptEncodingBrotli: true,
+          enableAcceptEncodingGzip: true,
+          cookiesConfig: { cookieBehavior: 'none' },
+          headersConfig: { headerBehavior: 'none' },
+          // Extensions bust caches with ?v=...; keep query strings in the key.
+          queryStringsConfig: { queryStringBehavior: 'all' },
+        },
+      });
+      assetPolicies = { immutable, originCached };
+    }
 
     const securityHeaders = new CloudfrontResponseHeadersPolicy(this, 'SecurityHeaders', {
       name: name('edge-security-headers'),
@@ -165,11 +184,11 @@ export class EdgeDistribution extends Construct {
         allowedMethods: ALL_METHODS,
         cachedMethods: READ_METHODS,
         cachePolicyId: MANAGED_CACHING_DISABLED,
-        originRequestPolicyId: MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER,
+        originRequestPolicyId: props.originAuthenticates ? MANAGED_ALL_VIEWER : MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER,
       },
-      orderedCacheBehavior: [
-        { ...common, pathPattern: '/assets/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: immutableAssets.id },
-        { ...common, pathPattern: '/extensions/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: originCachedAssets.id },
+      orderedCacheBehavior: assetPolicies && [
+        { ...common, pathPattern: '/assets/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.immutable.id },
+        { ...common, pathPattern: '/extensions/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.originCached.id },
       ],
       // A restarting pod's 502/503/504 must not be served from cache (the default keeps errors 10 s).
       customErrorResponse: [500, 502, 503, 504].map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })),

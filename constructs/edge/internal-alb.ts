@@ -5,9 +5,24 @@
  * ComfyUI port, an `ip` target group the chart's TargetGroupBinding fills
  * with pod IPs, and the node security group rule that lets the ALB reach
  * those pods.
+ *
+ * With `authentication` (edge.auth.mode cognito) the HTTPS listener checks
+ * every request before it reaches ComfyUI, in this order:
+ *
+ * 1. `Authorization: Bearer ...` (scripts): the JWT must be signed by the
+ *    user pool, unexpired, an access token and carry the API scope; else 401.
+ * 2. `Origin: https://<site>` (the UI's own writes and WebSocket): Cognito
+ *    session, as the default.
+ * 3. Any other `Origin`: 403. Browsers attach the session cookie to
+ *    cross-site requests; ComfyUI has no CSRF protection of its own.
+ * 4. Default: the Cognito session cookie, else a redirect to the login page.
+ *
+ * The ALB then needs HTTPS egress to Cognito's token, user-info and JWKS
+ * endpoints (public endpoints, reached through the VPC's NAT gateways).
  */
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { LbListenerRule } from '@cdktf/provider-aws/lib/lb-listener-rule';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
@@ -27,6 +42,31 @@ export interface AlbListenerSpec {
   readonly port: number;
   /** Regional ACM certificate; required for HTTPS. */
   readonly certificateArn?: string;
+}
+
+/** Priorities of the authentication rules (lower is evaluated first). */
+export const ALB_RULE_PRIORITY = { bearerToken: 10, sameOrigin: 20, crossOrigin: 30 } as const;
+
+/** Users sign in with Cognito at the ALB; scripts send Cognito access tokens. */
+export interface AlbCognitoAuthentication {
+  /** ARN of the user pool. */
+  readonly userPoolArn: string;
+  /** Id of the confidential app client the ALB signs browsers in with. */
+  readonly userPoolClientId: string;
+  /** Prefix of the user pool's login domain. */
+  readonly userPoolDomain: string;
+  /** Name of the ALB session cookie. */
+  readonly sessionCookieName: string;
+  /** Lifetime of the ALB session, in seconds (at most 604800). */
+  readonly sessionTimeoutSeconds: number;
+  /** `https://<domain users open>`: requests with any other Origin are refused. */
+  readonly siteOrigin: string;
+  /** Token issuer (`https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
+  readonly issuer: string;
+  /** JWKS endpoint of the issuer. */
+  readonly jwksEndpoint: string;
+  /** Scope an access token must carry to reach ComfyUI. */
+  readonly apiScope: string;
 }
 
 export interface InternalAlbProps {
@@ -56,6 +96,8 @@ export interface InternalAlbProps {
   readonly accessLogs: { readonly bucket: string; readonly prefix: string };
   /** Resources the ALB must wait for (the log bucket policy: ELB checks write access on create). */
   readonly dependsOn?: ITerraformDependable[];
+  /** Cognito sign-in and bearer-token checks on the listener (HTTPS only); unset: forward everything. */
+  readonly authentication?: AlbCognitoAuthentication;
 }
 
 export class InternalAlb extends Construct {
@@ -67,12 +109,21 @@ export class InternalAlb extends Construct {
   public readonly targetGroup: LbTargetGroup;
   /** The single listener. */
   public readonly listener: LbListener;
+  /** Authentication rules, in evaluation order (empty without `authentication`). */
+  public readonly authenticationRules: LbListenerRule[] = [];
 
   constructor(scope: Construct, id: string, props: InternalAlbProps) {
     super(scope, id);
     const { listener } = props;
     if (listener.protocol === 'HTTPS' && !listener.certificateArn) {
       throw new Error('edge.alb.https.certificateArn: an HTTPS listener needs a certificate');
+    }
+    const auth = props.authentication;
+    if (auth && listener.protocol !== 'HTTPS') {
+      throw new Error('edge.alb.https: Cognito authentication at the ALB needs an HTTPS listener');
+    }
+    if (auth && (auth.sessionTimeoutSeconds < 1 || auth.sessionTimeoutSeconds > 604800)) {
+      throw new Error(`edge.auth.cognito.sessionHours: the ALB session lasts 1 s to 7 days, got ${auth.sessionTimeoutSeconds} s`);
     }
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
@@ -89,6 +140,17 @@ export class InternalAlb extends Construct {
       toPort: props.targetPort,
       cidrIpv4: props.vpcCidr,
     });
+    if (auth) {
+      // Cognito publishes no address ranges or prefix list; HTTPS egress is all the rule can narrow.
+      new VpcSecurityGroupEgressRule(this, 'EgressToCognito', {
+        securityGroupId: this.securityGroup.id,
+        description: 'Cognito token, user-info and JWKS endpoints (HTTPS via the NAT gateways)',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        cidrIpv4: '0.0.0.0/0',
+      });
+    }
     new VpcSecurityGroupIngressRule(this, 'NodesFromAlb', {
       securityGroupId: props.nodeSecurityGroupId,
       description: 'ComfyUI pods from the internal edge ALB',
@@ -136,12 +198,67 @@ export class InternalAlb extends Construct {
       stickiness: { type: 'lb_cookie', enabled: true, cookieDuration: 86400 },
     });
 
+    const forward = (order: number) => ({ type: 'forward', order, targetGroupArn: this.targetGroup.arn });
+    const signIn = (a: AlbCognitoAuthentication, order: number) => ({
+      type: 'authenticate-cognito',
+      order,
+      authenticateCognito: {
+        userPoolArn: a.userPoolArn,
+        userPoolClientId: a.userPoolClientId,
+        userPoolDomain: a.userPoolDomain,
+        scope: 'openid',
+        sessionCookieName: a.sessionCookieName,
+        sessionTimeout: a.sessionTimeoutSeconds,
+        // Browsers are sent to the login page; scripts use bearer tokens (rule 1) instead.
+        onUnauthenticatedRequest: 'authenticate',
+      },
+    });
+    const defaultAction = auth ? [signIn(auth, 1), forward(2)] : [{ type: 'forward', targetGroupArn: this.targetGroup.arn }];
+
     this.listener = new LbListener(this, 'Listener', {
       loadBalancerArn: this.alb.arn,
       protocol: listener.protocol,
       port: listener.port,
       ...(listener.protocol === 'HTTPS' ? { certificateArn: listener.certificateArn, sslPolicy: ALB_TLS_POLICY } : {}),
-      defaultAction: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
+      defaultAction,
     });
+
+    if (auth) {
+      this.authenticationRules.push(
+        new LbListenerRule(this, 'BearerTokenRule', {
+          listenerArn: this.listener.arn,
+          priority: ALB_RULE_PRIORITY.bearerToken,
+          condition: [{ httpHeader: { httpHeaderName: 'Authorization', values: ['Bearer *'] } }],
+          action: [
+            {
+              type: 'jwt-validation',
+              order: 1,
+              jwtValidation: {
+                issuer: auth.issuer,
+                jwksEndpoint: auth.jwksEndpoint,
+                additionalClaim: [
+                  // ID tokens are signed by the same keys; only access tokens with the API scope pass.
+                  { name: 'token_use', format: 'single-string', values: ['access'] },
+                  { name: 'scope', format: 'space-separated-values', values: [auth.apiScope] },
+                ],
+              },
+            },
+            forward(2),
+          ],
+        }),
+        new LbListenerRule(this, 'SameOriginRule', {
+          listenerArn: this.listener.arn,
+          priority: ALB_RULE_PRIORITY.sameOrigin,
+          condition: [{ httpHeader: { httpHeaderName: 'Origin', values: [auth.siteOrigin] } }],
+          action: [signIn(auth, 1), forward(2)],
+        }),
+        new LbListenerRule(this, 'CrossOriginRule', {
+          listenerArn: this.listener.arn,
+          priority: ALB_RULE_PRIORITY.crossOrigin,
+          condition: [{ httpHeader: { httpHeaderName: 'Origin', values: ['*'] } }],
+          action: [{ type: 'fixed-response', fixedResponse: { statusCode: '403', contentType: 'text/plain', messageBody: 'Cross-site request refused\n' } }],
+        }),
+      );
+    }
   }
 }
