@@ -83,6 +83,7 @@ export class AppStack extends PlatformStack {
       platformValues,
       appValues: comfyuiAppValues({ imageTag: app.imageTag, replicas: app.replicas }),
       owner: app.releaseOwner,
+      dependsOn: [identity.association],
     });
 
     // `make values` reads these (scripts/gen-values.mjs).

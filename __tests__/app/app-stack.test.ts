@@ -99,6 +99,18 @@ describe('ComfyUI Pod Identity role', () => {
     expect(Object.keys(parsed.resource.aws_iam_role_policy)).toHaveLength(1);
     expect(parsed.resource.aws_iam_role_policy_attachment).toBeUndefined();
   });
+
+  it('is created before the release, so the pods\' S3 mounts find credentials', () => {
+    const [association] = Object.keys(parsed.resource.aws_eks_pod_identity_association);
+    expect(release(parsed).depends_on).toEqual([`aws_eks_pod_identity_association.${association}`]);
+  });
+});
+
+describe('ComfyUI namespace', () => {
+  it('asks the load balancer controller for pod readiness gates, so rolling updates wait for healthy targets', () => {
+    const [namespace] = Object.values<any>(parsed.resource.kubernetes_namespace_v1);
+    expect(namespace.metadata.labels['elbv2.k8s.aws/pod-readiness-gate-inject']).toBe('enabled');
+  });
 });
 
 describe('helm release of charts/comfyui', () => {

@@ -2,7 +2,7 @@
  * What charts/comfyui renders for each toggle, read from `helm template`.
  * Every case is rendered once, in parallel, before the assertions.
  */
-import { readdirSync } from 'fs';
+import { readdirSync, readlinkSync } from 'fs';
 import { join } from 'path';
 import { parse } from 'yaml';
 import { testConfig } from '../helpers/config';
@@ -304,8 +304,13 @@ describe('toggles', () => {
     expect(ofKind(rendered.releaseNamedLikeChart, 'PersistentVolume').map((pv) => pv.metadata.name).sort()).toEqual(['comfyui-studio-comfyui-inputs', 'comfyui-studio-comfyui-outputs']);
   });
 
+  it('scans the chart with the generated example values (ci/scan-values.yaml links to them)', () => {
+    expect(readlinkSync(join(CI_DIR, 'scan-values.yaml'))).toBe('generated-example-values.yaml');
+  });
+
   it('every ci values file is covered by a case above', () => {
-    const files = readdirSync(CI_DIR).filter((f) => f.endsWith('-values.yaml'));
+    // scan-values.yaml is a link to generated-example-values.yaml for scripts/scan.sh
+    const files = readdirSync(CI_DIR).filter((f) => f.endsWith('-values.yaml') && f !== 'scan-values.yaml');
     const covered = new Set(Object.values(CASES).flatMap((sources) => sources.filter((s): s is string => typeof s === 'string').map((s) => s.split('/').pop())));
     expect(files.filter((f) => !covered.has(f))).toEqual([]);
   });

@@ -338,6 +338,8 @@ export class FakeComfyUI {
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const url = new URL(req.url ?? '/', 'http://fake');
     this.record(req, url.pathname);
+    // A client that gives up mid-refusal resets the socket; that is not a server failure.
+    socket.on('error', () => undefined);
     const refuse = (status: number, text: string, extra = ''): void => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\n${extra}Content-Length: 0\r\nConnection: close\r\n\r\n`);
     };

@@ -6,6 +6,7 @@
  * for this cluster, namespace and service account.
  */
 import { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { Construct } from 'constructs';
 import { BucketRef } from '../../stacks/contracts';
@@ -42,6 +43,8 @@ export class ComfyuiIdentity extends Construct {
   public readonly role: IamRole;
   /** Role ARN. */
   public readonly roleArn: string;
+  /** The Pod Identity association of the ComfyUI service account. */
+  public readonly association: EksPodIdentityAssociation;
 
   constructor(scope: Construct, id: string, props: ComfyuiIdentityProps) {
     super(scope, id);
@@ -74,5 +77,6 @@ export class ComfyuiIdentity extends Construct {
     });
     this.role = identity.role;
     this.roleArn = identity.roleArn;
+    this.association = identity.association!;
   }
 }

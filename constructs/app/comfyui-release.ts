@@ -13,7 +13,7 @@
  */
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
-import { AssetType, Fn, TerraformAsset } from 'cdktf';
+import { AssetType, Fn, ITerraformDependable, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubeProviders } from '../cluster/kube-providers';
 
@@ -32,6 +32,8 @@ export interface ComfyuiReleaseProps {
   readonly appValues: Record<string, unknown>;
   /** Who owns the release after the first install. */
   readonly owner: 'helm' | 'terraform';
+  /** What must exist before pods start (the Pod Identity association, so the S3 mounts get credentials). */
+  readonly dependsOn?: ITerraformDependable[];
 }
 
 export class ComfyuiRelease extends Construct {
@@ -50,6 +52,9 @@ export class ComfyuiRelease extends Construct {
         labels: {
           'app.kubernetes.io/part-of': 'comfyui-eks',
           'pod-security.kubernetes.io/audit': 'restricted',
+          // The load balancer controller adds a readiness gate to pods behind a TargetGroupBinding, so a
+          // rolling update waits until the new pod is healthy in the target group before removing the old one.
+          'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
         },
       },
     });
@@ -70,6 +75,7 @@ export class ComfyuiRelease extends Construct {
       cleanupOnFail: true,
       maxHistory: 10,
       lifecycle: props.owner === 'helm' ? { ignoreChanges: 'all' } : undefined,
+      dependsOn: props.dependsOn,
     });
   }
 }
