@@ -107,6 +107,8 @@ export class EdgeStack extends PlatformStack {
       viewerRequestFunctionArn: auth?.function.arn,
       originAuthenticates: cognito !== undefined,
       webAclArn: waf?.webAcl.arn,
+      // The allow-list holds IPv4 blocks only: an IPv6 viewer would match none of them and be blocked.
+      ipv6Enabled: !(waf && edge.waf.allowCidrs.length > 0),
       customDomain: edge.customDomain,
       priceClass: edge.priceClass,
       logDestinationArn: `${logs.bucket.bucketArn}/${CLOUDFRONT_LOG_PREFIX}`,

@@ -357,6 +357,13 @@ describe('EdgeStack: WAF', () => {
     expect(rule).toMatchObject({ priority: 0, action: { block: {} } });
     expect(rule.statement.not_statement.statement.ip_set_reference_statement.arn).toBe(ref(parsed, 'aws_wafv2_ip_set', 'arn'));
   });
+
+  it('with an allow-list: serves IPv4 only, so no IPv6 viewer slips past (or is locked out by) the IPv4 list', () => {
+    const listed = synthEdge({ edge: { waf: { enabled: true, allowCidrs: ['203.0.113.0/24'] } } }).parsed;
+    expect(one(listed, 'aws_cloudfront_distribution').is_ipv6_enabled).toBe(false);
+    const unlisted = synthEdge({ edge: { waf: { enabled: true } } }).parsed;
+    expect(one(unlisted, 'aws_cloudfront_distribution').is_ipv6_enabled).toBe(true);
+  });
 });
 
 describe('EdgeStack: outputs', () => {

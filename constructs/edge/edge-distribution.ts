@@ -74,6 +74,8 @@ export interface EdgeDistributionProps {
   readonly originAuthenticates?: boolean;
   /** WAF web ACL ARN (scope CLOUDFRONT). */
   readonly webAclArn?: string;
+  /** Serve IPv6 viewers. Default: true; off when the WAF's client allow-list (IPv4 only) must see every viewer. */
+  readonly ipv6Enabled?: boolean;
   /** Custom domain; unset: the cloudfront.net name. */
   readonly customDomain?: EdgeCustomDomain;
   /** PriceClass_100, PriceClass_200 or PriceClass_All. */
@@ -164,7 +166,7 @@ export class EdgeDistribution extends Construct {
       enabled: true,
       comment: `ComfyUI ${props.namePrefix}`,
       httpVersion: 'http2and3',
-      isIpv6Enabled: true,
+      isIpv6Enabled: props.ipv6Enabled ?? true,
       priceClass: props.priceClass,
       aliases: props.customDomain ? [props.customDomain.domainName] : undefined,
       webAclId: props.webAclArn,
