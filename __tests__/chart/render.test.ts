@@ -89,7 +89,7 @@ describe('default values (ci/default-values.yaml: required values only)', () => 
 
   it('runs every container non-root, without privileges or capabilities, with seccomp RuntimeDefault', () => {
     const spec = podSpec('defaults');
-    expect(spec.securityContext).toEqual(expect.objectContaining({ runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } }));
+    expect(spec.securityContext).toEqual(expect.objectContaining({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } }));
     expect(spec.automountServiceAccountToken).toBe(false);
     for (const c of [...spec.containers, ...spec.initContainers]) {
       expect(c.securityContext).toEqual(
@@ -122,7 +122,7 @@ describe('default values (ci/default-values.yaml: required values only)', () => 
       volumeHandle: outputs.metadata.name,
       volumeAttributes: { bucketName: 'comfyui-dev-outputs-123456789012-us-west-2', authenticationSource: 'pod' },
     });
-    expect(outputs.spec.mountOptions).toEqual(expect.arrayContaining(['allow-delete', 'allow-overwrite', 'allow-other', 'region us-west-2', 'uid=1000', 'gid=1000']));
+    expect(outputs.spec.mountOptions).toEqual(expect.arrayContaining(['allow-delete', 'allow-overwrite', 'allow-other', 'region us-west-2', 'uid=10001', 'gid=10001']));
     expect(outputs.spec.accessModes).toEqual(['ReadWriteMany']);
     expect(outputs.spec.storageClassName).toBe('');
     // every volumeHandle unique in the cluster
