@@ -15,6 +15,8 @@ const CASES = {
   replicas: [join(CI_DIR, 'replicas-values.yaml')],
   autoscaling: [join(CI_DIR, 'autoscaling-values.yaml')],
   generated: [join(CI_DIR, 'generated-example-values.yaml')],
+  // What `make scan` renders and scans (scripts/scan.sh): the platform-owned values `make values` writes.
+  scan: [join(CI_DIR, 'scan-values.yaml')],
   disruptible: [DEFAULT_VALUES, { doNotDisrupt: false, topologySpread: { enabled: false }, podDisruptionBudget: { enabled: false } }],
   writableInputs: [DEFAULT_VALUES, { s3: { inputs: { writable: true } } }],
   noNetworkPolicy: [DEFAULT_VALUES, { networkPolicy: { enabled: false } }],
@@ -212,7 +214,7 @@ describe('default values (ci/default-values.yaml: required values only)', () => 
 
 describe('exposure', () => {
   it('renders exactly one of TargetGroupBinding and Ingress for every ci values file', () => {
-    for (const name of ['defaults', 'ingress', 'noSidecar', 'replicas', 'autoscaling', 'generated'] as CaseName[]) {
+    for (const name of ['defaults', 'ingress', 'noSidecar', 'replicas', 'autoscaling', 'generated', 'scan'] as CaseName[]) {
       const exposures = rendered[name].filter((o) => o.kind === 'TargetGroupBinding' || o.kind === 'Ingress');
       expect({ name, count: exposures.length }).toEqual({ name, count: 1 });
     }
@@ -302,6 +304,10 @@ describe('toggles', () => {
   it('names objects after the release alone when it already contains the chart name', () => {
     expect(deployment('releaseNamedLikeChart').metadata.name).toBe('studio-comfyui');
     expect(ofKind(rendered.releaseNamedLikeChart, 'PersistentVolume').map((pv) => pv.metadata.name).sort()).toEqual(['comfyui-studio-comfyui-inputs', 'comfyui-studio-comfyui-outputs']);
+  });
+
+  it('scans what `make values` produces: the scan values render the same objects as the generated example', () => {
+    expect(rendered.scan).toEqual(rendered.generated);
   });
 
   it('every ci values file is covered by a case above', () => {
