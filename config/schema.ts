@@ -227,6 +227,7 @@ export const modelsSchema = z
         commandDeliveryTimeoutSeconds: z.number().int().min(30).max(2592000).default(600).describe('SSM TimeoutSeconds: how long a node may take to start a command.'),
         commandExecutionTimeoutSeconds: z.number().int().min(60).max(172800).default(3600).describe('How long one copy/delete may run on a node (large models take minutes).'),
         alarmActions: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'must be an SNS topic ARN')).default([]).describe('SNS topics notified by the model-sync alarms (DLQ depth, function errors, failed node commands).'),
+        logKmsKeyArn: kmsKeyArn.optional().describe('KMS key ARN encrypting the model-sync log groups (Lambda, node command output, failed node commands). Unset: CloudWatch Logs default encryption. The key policy must allow logs.<region>.amazonaws.com.'),
       })
       .strict()
       .superRefine((s, ctx) => {

@@ -13,12 +13,18 @@
 #   SECURITY_BASELINE  baseline file (default config/security-baseline.yaml)
 #   SCAN_HCL_DIR       an HCL synth of the same stacks (default: synthesized here)
 #   SCAN_REPORT_DIR    keep the raw scanner reports there (CI uploads them)
+#   SCAN_KUBE_VERSION  Kubernetes version the charts are rendered for (default: the
+#                      platform's default cluster.kubernetesVersion)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUTDIR="$(cd "${1:-cdktf.out}" 2>/dev/null && pwd)" || { echo "scan: ${1:-cdktf.out} does not exist: run make synth first" >&2; exit 2; }
 CHARTS_DIR="${CHARTS_DIR:-$ROOT/charts}"
 BASELINE="${SECURITY_BASELINE:-$ROOT/config/security-baseline.yaml}"
+# helm and trivy render the charts for the same version. trivy's own default
+# (v1.20) fails every chart requiring a newer one (kubeVersion) and then
+# reports nothing at all for it.
+KUBE_VERSION="${SCAN_KUBE_VERSION:-1.35.0}"
 export PATH="$ROOT/.tools/bin:$ROOT/.tools/venv/bin:$ROOT/node_modules/.bin:$PATH"
 # No update checks, telemetry or Prisma Cloud calls: the scan runs offline.
 export CHECKPOINT_DISABLE=1 BC_SKIP_MAPPING=TRUE
@@ -89,7 +95,7 @@ for chart in "${charts[@]}"; do
   step "helm template $name"
   values=()
   while IFS= read -r v; do values+=(-f "$v"); done < <(chart_values "$chart")
-  run_scanner "$work/helm-$name.log" helm template "$name" "$chart" --namespace "$name" "${values[@]}" >"$work/rendered/$name.yaml"
+  run_scanner "$work/helm-$name.log" helm template "$name" "$chart" --namespace "$name" --kube-version "$KUBE_VERSION" "${values[@]}" >"$work/rendered/$name.yaml"
   done_step
 done
 
@@ -126,7 +132,7 @@ for chart in "${charts[@]}"; do
   step "trivy config chart $name"
   values=()
   while IFS= read -r v; do values+=(--helm-values "$v"); done < <(chart_values "$chart")
-  trivy_config "$reports/trivy-chart-$name.json" "$chart" "${values[@]}"
+  trivy_config "$reports/trivy-chart-$name.json" "$chart" --helm-kube-version "$KUBE_VERSION" "${values[@]}"
   inputs+=("trivy:kubernetes@$name:$reports/trivy-chart-$name.json")
   done_step
 done

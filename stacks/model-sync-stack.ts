@@ -50,6 +50,7 @@ export class ModelSyncStack extends PlatformStack {
       outputLogGroupName: modelSyncCommandLogGroup(config),
       documentName: document.name,
       logRetentionDays: sync.logRetentionDays,
+      logKmsKeyArn: sync.logKmsKeyArn,
       alarmActions: sync.alarmActions,
     });
 
@@ -89,6 +90,7 @@ export class ModelSyncStack extends PlatformStack {
       maxBatchingWindowSeconds: sync.maxBatchingWindowSeconds,
       maxConcurrentBatches: sync.maxConcurrentBatches,
       logRetentionDays: sync.logRetentionDays,
+      logKmsKeyArn: sync.logKmsKeyArn,
       alarmActions: sync.alarmActions,
     });
 

@@ -74,7 +74,7 @@ describe('values.schema.json rejects bad values', () => {
 describe('template checks for relations between fields', () => {
   it('rejects S3 mount ids that differ from the pod user', async () => {
     const error = await renderError([DEFAULT_VALUES, { s3: { uid: 2000 } }]);
-    expect(error).toContain('s3.uid (2000) must equal podSecurityContext.runAsUser (1000)');
+    expect(error).toContain('s3.uid (2000) must equal podSecurityContext.runAsUser (10001)');
   });
 
   it('rejects colliding mount paths', async () => {

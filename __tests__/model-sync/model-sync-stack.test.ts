@@ -114,6 +114,25 @@ describe('ModelSyncStack', () => {
     expect(synth).toHaveResourceWithProperties(CloudwatchLogGroup, { name: '/aws/lambda/comfyui-dev-model-sync', retention_in_days: 30 });
   });
 
+  it('traces every invocation with X-Ray, allowed to write trace segments and nothing else of X-Ray', () => {
+    expect(synth).toHaveResourceWithProperties(LambdaFunction, { function_name: 'comfyui-dev-model-sync', tracing_config: { mode: 'Active' } });
+    const xray = lambdaStatements(parsed).filter((s) => (s.actions as string[]).some((a) => a.startsWith('xray:')));
+    expect(xray).toEqual([{ sid: 'WriteTraces', effect: 'Allow', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }]);
+  });
+
+  it('encrypts the three model-sync log groups with models.syncLambda.logKmsKeyArn when set, with the CloudWatch Logs default otherwise', () => {
+    const groups = (p: any) => Object.values(p.resource.aws_cloudwatch_log_group) as any[];
+    expect(groups(parsed)).toHaveLength(3);
+    for (const g of groups(parsed)) expect(g.kms_key_id).toBeUndefined();
+    const key = 'arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const encrypted = synthModelSync({ models: { syncLambda: { logKmsKeyArn: key } } }).parsed;
+    expect(groups(encrypted).map((g) => [g.name, g.kms_key_id]).sort()).toEqual([
+      ['/aws/events/comfyui-dev-model-sync-node-failures', key],
+      ['/aws/lambda/comfyui-dev-model-sync', key],
+      ['/aws/ssm/comfyui-dev-model-sync', key],
+    ]);
+  });
+
   it('grants SendCommand on the document and on this cluster’s tagged instances only, and nothing with wildcards', () => {
     const statements = lambdaStatements(parsed);
     expect(statements.find((s) => s.sid === 'SendModelSyncDocument')).toEqual({
@@ -192,6 +211,7 @@ describe('model-sync config', () => {
     [{ commandMaxConcurrency: '0' }, 'models.syncLambda.commandMaxConcurrency: must be a node count or a percentage'],
     [{ commandMaxErrors: '150%' }, 'models.syncLambda.commandMaxErrors: must be a node count or a percentage'],
     [{ alarmActions: ['arn:aws:sqs:us-west-2:123456789012:q'] }, 'models.syncLambda.alarmActions.0: must be an SNS topic ARN'],
+    [{ logKmsKeyArn: 'alias/logs' }, 'models.syncLambda.logKmsKeyArn: must be a KMS key ARN'],
   ])('names the field of a bad value %j', (syncLambda, message) => {
     expect(() => testConfig({ models: { syncLambda } })).toThrow(message);
   });

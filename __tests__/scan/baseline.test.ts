@@ -119,6 +119,10 @@ describe('reading scanner output', () => {
     const chart = readTrivy(trivyChart, 'kubernetes', 'comfyui');
     expect(chart.findings.map((f) => [f.check, f.target, f.resource])).toEqual([['AVD-KSV-0001', 'comfyui', 'templates/deployment.yaml']]);
     expect(() => readTrivy({ error: 'x' }, 'terraform')).toThrow('trivy output is not a JSON report');
+    // trivy renders a chart itself; when that fails it reports no result at all, which must not read as "clean"
+    expect(() => readTrivy({ SchemaVersion: 2, ArtifactName: 'charts/comfyui', ArtifactType: 'filesystem' }, 'kubernetes', 'comfyui')).toThrow(
+      'trivy scanned nothing in chart comfyui',
+    );
   });
 });
 

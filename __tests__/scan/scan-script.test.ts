@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join, resolve } from 'path';
 import { App, TerraformStack } from 'cdktf';
+import { testConfig } from '../helpers/config';
 
 const ROOT = resolve(__dirname, '../..');
 const REASON = 'fixture finding accepted by the scan-script test';
@@ -35,7 +36,8 @@ function writeChart(chartsDir: string): void {
   const chart = join(chartsDir, 'fixture');
   mkdirSync(join(chart, 'templates'), { recursive: true });
   mkdirSync(join(chart, 'ci'));
-  writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: fixture\nversion: 0.1.0\n');
+  // kubeVersion like the project's charts: trivy renders with its own default (v1.20) unless told otherwise.
+  writeFileSync(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: fixture\nversion: 0.1.0\nkubeVersion: ">=1.29.0-0"\n');
   writeFileSync(join(chart, 'values.yaml'), 'replicas: 1\n');
   writeFileSync(join(chart, 'ci', 'scan-values.yaml'), 'image: nginx:1.27\n');
   writeFileSync(
@@ -112,6 +114,11 @@ describe('scripts/scan.sh', () => {
     expect(row('checkov', 'kubernetes').suppressed).toBe(1);
     expect(row('trivy', 'terraform').suppressed).toBe(1);
     expect(row('trivy', 'kubernetes')).toEqual({ suppressed: 0, added: expect.any(Number) });
+  });
+
+  it('renders the charts for the platform default Kubernetes version', () => {
+    const script = readFileSync(join(ROOT, 'scripts/scan.sh'), 'utf8');
+    expect(script).toContain(`KUBE_VERSION="\${SCAN_KUBE_VERSION:-${testConfig().cluster.kubernetesVersion}.0}"`);
   });
 
   it('reports stale baseline entries', () => {

@@ -8,7 +8,9 @@
  *   never match the untagged document);
  * - s3:ListBucket on the models bucket (does a key still exist after a
  *   version delete?), no object read;
- * - receive/delete on its queue; write to its own log group.
+ * - receive/delete on its queue; write to its own log group;
+ * - X-Ray trace segments (active tracing: one trace per batch, showing
+ *   where an invocation spent its time).
  */
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
@@ -62,6 +64,8 @@ export interface ModelSyncFunctionProps {
   readonly maxConcurrentBatches: number;
   /** Retention of the function's log group in days. */
   readonly logRetentionDays: number;
+  /** KMS key ARN encrypting the function's log group. Default: CloudWatch Logs default encryption. */
+  readonly logKmsKeyArn?: string;
   /** SNS topics notified by the errors alarm. Default: none. */
   readonly alarmActions?: readonly string[];
 }
@@ -93,6 +97,7 @@ export class ModelSyncFunction extends Construct {
     this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
       name: `/aws/lambda/${props.functionName}`,
       retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
     });
 
     const assumeRole = new DataAwsIamPolicyDocument(this, 'AssumeRole', {
@@ -144,6 +149,13 @@ export class ModelSyncFunction extends Construct {
           actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
           resources: [`${this.logGroup.arn}:*`],
         },
+        {
+          // X-Ray has no resource-level permissions for these two calls.
+          sid: 'WriteTraces',
+          effect: 'Allow',
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        },
       ],
     });
     const policy = new IamRolePolicy(this, 'Policy', { name: 'model-sync', role: role.id, policy: permissions.json });
@@ -161,6 +173,7 @@ export class ModelSyncFunction extends Construct {
       timeout: props.timeoutSeconds,
       memorySize: props.memoryMb,
       loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
+      tracingConfig: { mode: 'Active' },
       environment: {
         variables: {
           [ENV.bucket]: props.bucket.name,

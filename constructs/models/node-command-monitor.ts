@@ -29,6 +29,8 @@ export interface NodeCommandMonitorProps {
   readonly documentName: string;
   /** Retention of both log groups in days. */
   readonly logRetentionDays: number;
+  /** KMS key ARN encrypting both log groups. Default: CloudWatch Logs default encryption. */
+  readonly logKmsKeyArn?: string;
   /** SNS topics notified by the alarm. Default: none. */
   readonly alarmActions?: readonly string[];
 }
@@ -52,6 +54,7 @@ export class NodeCommandMonitor extends Construct {
     this.outputLogGroup = new CloudwatchLogGroup(this, 'OutputLogGroup', {
       name: props.outputLogGroupName,
       retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
     });
 
     this.failureRule = new CloudwatchEventRule(this, 'FailureRule', {
@@ -68,6 +71,7 @@ export class NodeCommandMonitor extends Construct {
     this.failureLogGroup = new CloudwatchLogGroup(this, 'FailureLogGroup', {
       name: `/aws/events/${props.name}-node-failures`,
       retentionInDays: props.logRetentionDays,
+      kmsKeyId: props.logKmsKeyArn,
     });
     const logPolicy = new DataAwsIamPolicyDocument(this, 'FailureLogPolicyDocument', {
       statement: [

@@ -130,6 +130,11 @@ interface TrivyMisconfiguration {
 export function readTrivy(json: unknown, scope: Scope, chart?: string): ScanResult {
   const results = ((json as { Results?: unknown[] } | null)?.Results ?? []) as { Target?: string; MisconfSummary?: { Successes?: number }; Misconfigurations?: TrivyMisconfiguration[] }[];
   if (typeof json !== 'object' || json === null || !('SchemaVersion' in json)) throw new Error('trivy output is not a JSON report');
+  // A chart always has templates: no result at all means trivy could not render
+  // it (it logs why only outside --quiet) and checked nothing.
+  if (chart !== undefined && results.length === 0) {
+    throw new Error(`trivy scanned nothing in chart ${chart}: it could not render the chart (run trivy config --debug on it to see why)`);
+  }
   let passed = 0;
   const findings: Finding[] = [];
   for (const result of results) {
