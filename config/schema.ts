@@ -116,6 +116,15 @@ export const clusterSchema = z
       .default([])
       .refine((arns) => new Set(arns).size === arns.length, { message: 'must not list the same principal twice' })
       .describe('IAM principals given AmazonEKSClusterAdminPolicy through access entries.'),
+    viewerPrincipalArns: z
+      .array(
+        iamPrincipalArn.refine((arn) => !arn.includes(':assumed-role/'), {
+          message: 'must be the IAM role ARN (arn:aws:iam::<account>:role/<name>), not an sts assumed-role session ARN: access entries only accept roles and users',
+        }),
+      )
+      .default([])
+      .refine((arns) => new Set(arns).size === arns.length, { message: 'must not list the same principal twice' })
+      .describe('IAM principals given read-only AmazonEKSAdminViewPolicy (incl. Secrets) through access entries, e.g. the pull-request plan role, so `terraform plan` of the in-cluster stacks works.'),
     grantDeployerAdmin: z
       .boolean()
       .default(true)
@@ -423,6 +432,10 @@ export const configSchema = z
     const longestBucketName = `${cfg.name}-${cfg.environment}-outputs-123456789012-${cfg.region}`.length;
     if (longestBucketName > 63) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['name'], message: `name, environment and region are too long together: bucket names would be ${longestBucketName} characters (S3 allows 63); shorten name or environment by ${longestBucketName - 63}` });
+    }
+    const both = cfg.cluster.viewerPrincipalArns.filter((arn) => cfg.cluster.adminPrincipalArns.includes(arn));
+    if (both.length > 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['cluster', 'viewerPrincipalArns'], message: `must not repeat a principal of cluster.adminPrincipalArns (one access entry per principal): ${both.join(', ')}` });
     }
     const kubeProxyMinor = /^v(\d+\.\d+)\./.exec(cfg.cluster.addons.kubeProxy)?.[1];
     if (kubeProxyMinor !== cfg.cluster.kubernetesVersion) {

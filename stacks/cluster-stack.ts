@@ -66,6 +66,13 @@ export class ClusterStack extends PlatformStack {
       includeDeployer: cluster.grantDeployerAdmin,
       partition,
     });
+    // Plan-only roles (the pull-request workflow) read in-cluster state but change nothing.
+    new ClusterAdminAccess(this, 'Viewers', {
+      clusterName: eks.name,
+      principalArns: cluster.viewerPrincipalArns,
+      partition,
+      accessPolicy: 'AmazonEKSAdminViewPolicy',
+    });
     if (cluster.adminPrincipalArns.length === 0 && !cluster.grantDeployerAdmin) {
       Annotations.of(this).addWarning(
         'No cluster administrators: cluster.adminPrincipalArns is empty and cluster.grantDeployerAdmin is false, so nobody (including the in-cluster stacks) can reach the Kubernetes API. Add the role you deploy with to cluster.adminPrincipalArns.',

@@ -81,6 +81,16 @@ describe('scripts/ci/terraform-stacks.sh', () => {
     ].join('\n'),
   );
 
+  it('refuses stacks with local state before running terraform', () => {
+    const outdir = fakeOutdir({ 'c-dev-network': [] });
+    writeFileSync(join(outdir, 'stacks/c-dev-network/cdk.tf.json'), JSON.stringify({ terraform: { backend: { local: { path: 'x.tfstate' } } } }));
+    const calls = join(mkdtempSync(join(tmpdir(), 'tf-local-')), 'calls.log');
+    const result = run(script('ci/terraform-stacks.sh'), ['plan', outdir], { env: { PATH: `${terraform}:${process.env.PATH}`, TF_CALLS: calls } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('c-dev-network uses local state; set state.bucket');
+    expect(existsSync(calls)).toBe(false);
+  });
+
   function runStacks(mode: string, stacks: Record<string, string[]>) {
     const dir = mkdtempSync(join(tmpdir(), 'tf-stacks-'));
     const calls = join(dir, 'calls.log');

@@ -246,6 +246,24 @@ describe('ClusterStack with two admin principals', () => {
   });
 });
 
+describe('ClusterStack with a read-only viewer (the pull-request plan role)', () => {
+  const PLAN_ROLE = 'arn:aws:iam::111122223333:role/github-plan';
+  const { parsed } = synthCluster({ cluster: { viewerPrincipalArns: [PLAN_ROLE] } });
+
+  it('gives the viewer an access entry with AmazonEKSAdminViewPolicy, never the admin policy', () => {
+    const viewer = entries(parsed, 'aws_eks_access_entry').find(([, e]) => e.principal_arn === PLAN_ROLE)!;
+    const associations = values(parsed, 'aws_eks_access_policy_association').filter((a) => a.principal_arn.includes(viewer[0]));
+    expect(associations.map((a) => a.policy_arn)).toEqual([expect.stringMatching(/cluster-access-policy\/AmazonEKSAdminViewPolicy$/)]);
+    expect(associations[0].access_scope).toEqual({ type: 'cluster' });
+  });
+
+  it('rejects a principal listed as both admin and viewer', () => {
+    expect(() => testConfig({ cluster: { adminPrincipalArns: [PLAN_ROLE], viewerPrincipalArns: [PLAN_ROLE] } })).toThrow(
+      /cluster\.viewerPrincipalArns: must not repeat a principal of cluster\.adminPrincipalArns/,
+    );
+  });
+});
+
 describe('ClusterStack options', () => {
   it('gives the deploying role an access entry resolved from its session when asked', () => {
     const { parsed } = synthCluster({ cluster: { grantDeployerAdmin: true } });

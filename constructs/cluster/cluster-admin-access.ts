@@ -4,7 +4,9 @@
  * derive from the ARN, so adding or removing one principal never replaces the
  * others. Optionally the role running the deployment is added too (resolved
  * from the caller's session to its IAM role, since access entries do not take
- * sts assumed-role ARNs).
+ * sts assumed-role ARNs). The same construct grants read-only viewers
+ * (AmazonEKSAdminViewPolicy: every object including Secrets, which a
+ * `terraform plan` of a helm_release reads) to plan-only roles.
  */
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsIamSessionContext } from '@cdktf/provider-aws/lib/data-aws-iam-session-context';
@@ -21,6 +23,8 @@ export interface ClusterAdminAccessProps {
   readonly partition: string;
   /** Also make the IAM role (or user) running the deployment an administrator. */
   readonly includeDeployer?: boolean;
+  /** EKS access policy associated with each entry. Default: AmazonEKSClusterAdminPolicy. */
+  readonly accessPolicy?: 'AmazonEKSClusterAdminPolicy' | 'AmazonEKSAdminViewPolicy';
 }
 
 /** A stable, readable construct id for an IAM principal ARN. */
@@ -49,7 +53,7 @@ export class ClusterAdminAccess extends Construct {
       new EksAccessPolicyAssociation(this, `Admin-${key}`, {
         clusterName: props.clusterName,
         principalArn: entry.principalArn,
-        policyArn: `arn:${props.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+        policyArn: `arn:${props.partition}:eks::aws:cluster-access-policy/${props.accessPolicy ?? 'AmazonEKSClusterAdminPolicy'}`,
         accessScope: { type: 'cluster' },
       });
       return entry;

@@ -25,6 +25,15 @@ export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 MAX_PLAN_CHARS="${MAX_PLAN_CHARS:-$((60000 / 8))}"
 
 mapfile -t stacks < <("$HERE/stack-order.sh" "$OUTDIR")
+
+# State on a CI runner's disk is gone when the job ends: an apply would lose it
+# and plans of later stacks could not read earlier stacks' outputs.
+for stack in "${stacks[@]}"; do
+  if jq -e '.terraform.backend.local' "$OUTDIR/stacks/$stack/cdk.tf.json" >/dev/null; then
+    echo "terraform-stacks: $stack uses local state; set state.bucket in the config (COMFYUI_CONFIG) so CI plans and applies against S3 state" >&2
+    exit 2
+  fi
+done
 dir_of() { printf '%s/%s' "$OUTDIR" "$(jq -r --arg n "$1" '.stacks[$n].workingDirectory' "$OUTDIR/manifest.json")"; }
 
 if [[ "$MODE" == apply ]]; then
