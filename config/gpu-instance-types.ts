@@ -107,12 +107,14 @@ export interface GpuSelection {
   readonly minGpus: number;
   /** Maximum GPUs per node. */
   readonly maxGpus: number;
+  /** Minimum total local NVMe instance store in GB (models, images and kubelet share it). Default: any (> 0). */
+  readonly minLocalNvmeGB?: number;
 }
 
 /** Instance types the GPU NodePool requirements admit for a selection, in table order. */
 export function eligibleGpuInstanceTypes(selection: GpuSelection): GpuInstanceType[] {
   return GPU_INSTANCE_TYPES.filter(
-    (t) => selection.instanceFamilies.includes(t.family) && t.gpus >= selection.minGpus && t.gpus <= selection.maxGpus && t.nvmeGB > 0,
+    (t) => selection.instanceFamilies.includes(t.family) && t.gpus >= selection.minGpus && t.gpus <= selection.maxGpus && t.nvmeGB >= Math.max(1, selection.minLocalNvmeGB ?? 1),
   );
 }
 

@@ -87,7 +87,7 @@ export const stateSchema = z
       .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
       .optional()
       .describe('S3 bucket for Terraform state. Unset: local state files under terraform.<stack>.tfstate.'),
-    keyPrefix: z.string().regex(/^[A-Za-z0-9_.\/-]*$/, 'must be an S3 key prefix without spaces').default('comfyui').describe('Key prefix in the state bucket; each stack is stored at <prefix>/<stack>.tfstate.'),
+    keyPrefix: z.string().regex(/^[A-Za-z0-9_.\/-]*$/, 'must be an S3 key prefix without spaces').default('comfyui').describe('Key prefix in the state bucket; each stack is stored at <prefix>/<environment>/<stack>.tfstate.'),
     region: region.optional().describe('Region of the state bucket. Default: the deployment region.'),
   })
   .strict()
@@ -174,6 +174,13 @@ export const karpenterSchema = z
           .describe('Instance families the GPU NodePool may use.'),
         minGpus: z.number().int().min(1).max(8).default(1).describe('Minimum GPUs per node.'),
         maxGpus: z.number().int().min(1).max(8).default(4).describe('Maximum GPUs per node.'),
+        minLocalNvmeGB: z
+          .number()
+          .int()
+          .min(1)
+          .max(100000)
+          .default(200)
+          .describe('Minimum local NVMe instance store per node, in GB. With instanceStorePolicy RAID0 the models, container images and kubelet share that array, so leave room for the whole models bucket plus ~50 GB. The default excludes g4dn.xlarge (125 GB).'),
         gpuLimit: z.number().int().min(1).default(16).describe('NodePool limit: total GPUs.'),
         cpuLimit: z.number().int().min(1).default(512).describe('NodePool limit: total vCPUs.'),
         consolidateAfter: duration.default('10m').describe('How long a node must be empty/underutilised before consolidation.'),
@@ -465,7 +472,7 @@ export const configSchema = z
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['karpenter', 'gpu', 'instanceFamilies'],
-        message: `leaves ${eligible.length} eligible GPU instance types with ${cfg.karpenter.gpu.minGpus}-${cfg.karpenter.gpu.maxGpus} GPUs (${names}); Karpenter's Spot-to-Spot consolidation needs at least ${MIN_SPOT_TO_SPOT_TYPES}, so add families or widen karpenter.gpu.minGpus/maxGpus`,
+        message: `leaves ${eligible.length} eligible GPU instance types with ${cfg.karpenter.gpu.minGpus}-${cfg.karpenter.gpu.maxGpus} GPUs (${names}); Karpenter's Spot-to-Spot consolidation needs at least ${MIN_SPOT_TO_SPOT_TYPES}, so add families, widen karpenter.gpu.minGpus/maxGpus or lower karpenter.gpu.minLocalNvmeGB (${cfg.karpenter.gpu.minLocalNvmeGB} GB)`,
       });
     }
   });

@@ -20,7 +20,7 @@ flock 9
 # ---- pinned versions -------------------------------------------------------
 HELM_VERSION=v3.21.4
 # helm's default .Capabilities.KubeVersion; keep in step with cluster.kubernetesVersion.
-HELM_KUBE_MINOR=33
+HELM_KUBE_MINOR=35
 KUBECONFORM_VERSION=v0.7.0
 ACTIONLINT_VERSION=v1.7.11
 # trivy needs Go's encoding/json/v2 experiment (GOEXPERIMENT=jsonv2).
@@ -33,9 +33,9 @@ KARPENTER_CRDS_VERSION=1.15.1
 # TargetGroupBinding CRD of the AWS Load Balancer Controller, for the chart's
 # offline schema test. The module proxy serves the controller only as
 # pseudo-versions (its v2/v3 tags lack a /vN module path); this commit is
-# v3.2.2+7, whose TargetGroupBinding v1beta1 spec equals v2.14.1's (chart 1.14.1,
-# config karpenter.loadBalancerControllerVersion) plus two targetGroupProtocol
-# enum values (QUIC, TCP_QUIC).
+# v3.2.2+7; its TargetGroupBinding v1beta1 spec is the one of the controller
+# releases the config pins (karpenter.loadBalancerControllerVersion) plus two
+# targetGroupProtocol enum values (QUIC, TCP_QUIC).
 LBC_CRD_MODULE=sigs.k8s.io/aws-load-balancer-controller
 LBC_CRD_MODULE_VERSION=v0.0.0-20260423195125-93ff3b5fdaad
 SCHEMAS="$TOOLS/schemas"
@@ -55,21 +55,21 @@ install_node() {
   fi
 }
 
-go_tool() { # name version module [ldflags] [goexperiment]
-  local name="$1" version="$2" module="$3" ldflags="${4:-}" experiment="${5:-}"
-  if stamp_ok "$name@$version" && [[ -x "$BIN/$name" ]]; then
+go_tool() { # name version module [ldflags] [goexperiment] [stamp-suffix]
+  local name="$1" version="$2" module="$3" ldflags="${4:-}" experiment="${5:-}" suffix="${6:-}"
+  if stamp_ok "$name@$version$suffix" && [[ -x "$BIN/$name" ]]; then
     log "$name $version present (skip)"
     return
   fi
   log "go install $module@$version"
   GOBIN="$BIN" GOFLAGS=-mod=mod CGO_ENABLED=0 GOEXPERIMENT="$experiment" go install -ldflags "$ldflags" "$module@$version"
-  stamp_set "$name@$version"
+  stamp_set "$name@$version$suffix"
 }
 
 install_go() {
   command -v go >/dev/null || { log "go is required for the Go-based tools"; exit 1; }
   go_tool helm "$HELM_VERSION" helm.sh/helm/v3/cmd/helm \
-    "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_KUBE_MINOR -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_KUBE_MINOR"
+    "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_KUBE_MINOR -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_KUBE_MINOR" "" "-k1.$HELM_KUBE_MINOR"
   go_tool kubeconform "$KUBECONFORM_VERSION" github.com/yannh/kubeconform/cmd/kubeconform "-s -w"
   go_tool actionlint "$ACTIONLINT_VERSION" github.com/rhysd/actionlint/cmd/actionlint "-s -w"
   go_tool trivy "$TRIVY_VERSION" github.com/aquasecurity/trivy/cmd/trivy "-s -w" jsonv2

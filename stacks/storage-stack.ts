@@ -10,6 +10,7 @@ import { DataKey } from '../constructs/storage/data-key';
 import { SecureBucket } from '../constructs/storage/secure-bucket';
 import { BucketRef, StorageOutputs } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 
 export class StorageStack extends PlatformStack {
   /** Typed outputs for the stacks that use the buckets. */
@@ -19,6 +20,7 @@ export class StorageStack extends PlatformStack {
     super(scope, id, props);
     const { config } = props;
     const account = new DataAwsCallerIdentity(this, 'Account').accountId;
+    const partition = new DataAwsPartition(this, 'Partition').partition;
     const bucketName = (purpose: string) => `${this.prefix}-${purpose}-${account}-${config.region}`;
 
     const dataKey = new DataKey(this, 'DataKey', { alias: `alias/${this.prefix}-data`, accountId: account });
@@ -33,7 +35,7 @@ export class StorageStack extends PlatformStack {
           sid: 'AllowS3ServerAccessLogs',
           effect: 'Allow',
           actions: ['s3:PutObject'],
-          resources: [`arn:aws:s3:::${bucketName('logs')}/s3/*`],
+          resources: [`arn:${partition}:s3:::${bucketName('logs')}/s3/*`],
           principals: [{ type: 'Service', identifiers: ['logging.s3.amazonaws.com'] }],
           condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] }],
         },

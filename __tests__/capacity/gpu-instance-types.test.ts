@@ -35,15 +35,19 @@ describe('eligible GPU instance types (Spot-to-Spot consolidation needs 15)', ()
     const eligible = eligibleGpuInstanceTypes(testConfig().karpenter.gpu);
     expect(MIN_SPOT_TO_SPOT_TYPES).toBe(15);
     expect(eligible.length).toBeGreaterThanOrEqual(MIN_SPOT_TO_SPOT_TYPES);
-    // g4dn, g5, g6, g6e with 1-4 GPUs: every size except the 8-GPU ones.
-    expect(eligible).toHaveLength(27);
-    expect(eligible.map((t) => t.type)).toEqual(expect.arrayContaining(['g4dn.xlarge', 'g5.24xlarge', 'g6.12xlarge', 'g6e.16xlarge']));
+    // g4dn, g5, g6, g6e with 1-4 GPUs and >= 200 GB NVMe: every size except the 8-GPU ones and g4dn.xlarge (125 GB).
+    expect(eligible).toHaveLength(26);
+    expect(eligible.map((t) => t.type)).toEqual(expect.arrayContaining(['g4dn.2xlarge', 'g5.24xlarge', 'g6.12xlarge', 'g6e.16xlarge']));
+    expect(eligible.map((t) => t.type)).not.toContain('g4dn.xlarge');
     expect(eligible.map((t) => t.type)).not.toEqual(expect.arrayContaining(['g4dn.metal']));
     expect(eligible.every((t) => t.gpus >= 1 && t.gpus <= 4)).toBe(true);
   });
 
   it('follows minGpus/maxGpus and the families', () => {
     const fourGpus = eligibleGpuInstanceTypes({ instanceFamilies: ['g5', 'g6'], minGpus: 4, maxGpus: 4 });
+    const bigDisks = eligibleGpuInstanceTypes({ instanceFamilies: ['g5', 'g6'], minGpus: 1, maxGpus: 4, minLocalNvmeGB: 1000 });
+    expect(bigDisks.length).toBeGreaterThan(0);
+    expect(bigDisks.every((t) => t.nvmeGB >= 1000)).toBe(true);
     expect(fourGpus.map((t) => t.type)).toEqual(['g5.12xlarge', 'g5.24xlarge', 'g6.12xlarge', 'g6.24xlarge']);
   });
 

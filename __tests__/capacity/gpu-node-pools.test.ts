@@ -26,7 +26,7 @@ describe('GPU NodePools', () => {
         { operator: 'Lt', values: ['5'] },
       ],
     ],
-    ['karpenter.k8s.aws/instance-local-nvme', [{ operator: 'Gt', values: ['0'] }]],
+    ['karpenter.k8s.aws/instance-local-nvme', [{ operator: 'Gt', values: ['199'] }]],
     ['karpenter.k8s.aws/instance-family', [{ operator: 'In', values: ['g4dn', 'g5', 'g6', 'g6e'] }]],
     ['kubernetes.io/arch', [{ operator: 'In', values: ['amd64'] }]],
     ['kubernetes.io/os', [{ operator: 'In', values: ['linux'] }]],

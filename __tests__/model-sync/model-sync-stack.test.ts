@@ -145,7 +145,7 @@ describe('ModelSyncStack', () => {
       sid: 'SendToThisClustersGpuNodesOnly',
       effect: 'Allow',
       actions: ['ssm:SendCommand'],
-      resources: ['arn:aws:ec2:us-west-2:${data.aws_caller_identity.Account.account_id}:instance/*'],
+      resources: [expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:ec2:us-west-2:\$\{data\.aws_caller_identity\.Account\.account_id\}:instance\/\*$/)],
       condition: [{ test: 'StringEquals', variable: 'ssm:resourceTag/comfyui-model-sync', values: ['comfyui-dev'] }],
     });
     expect(statements.find((s) => s.sid === 'CheckKeyExistsAfterVersionDelete')).toMatchObject({ actions: ['s3:ListBucket'], resources: [STORAGE.modelsBucket.arn] });

@@ -73,8 +73,8 @@ export function gpuRequirements(config: PlatformConfig, capacityTypes: Array<'sp
     // Gt/Lt are strict: this admits minGpus..maxGpus.
     { key: 'karpenter.k8s.aws/instance-gpu-count', operator: 'Gt', values: [String(gpu.minGpus - 1)] },
     { key: 'karpenter.k8s.aws/instance-gpu-count', operator: 'Lt', values: [String(gpu.maxGpus + 1)] },
-    // Instance store is the point: models are copied onto local NVMe.
-    { key: 'karpenter.k8s.aws/instance-local-nvme', operator: 'Gt', values: ['0'] },
+    // Instance store is the point: models are copied onto local NVMe, next to images and kubelet data.
+    { key: 'karpenter.k8s.aws/instance-local-nvme', operator: 'Gt', values: [String(gpu.minLocalNvmeGB - 1)] },
     { key: 'karpenter.k8s.aws/instance-family', operator: 'In', values: [...gpu.instanceFamilies] },
     { key: 'karpenter.sh/capacity-type', operator: 'In', values: capacityTypes },
     { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },

@@ -8,6 +8,7 @@ import { DataAwsElbServiceAccount } from '@cdktf/provider-aws/lib/data-aws-elb-s
 import { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { Construct } from 'constructs';
 import { SecureBucket } from '../storage/secure-bucket';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 
 /** Key prefix of ALB access logs. */
 export const ALB_LOG_PREFIX = 'alb';
@@ -42,7 +43,8 @@ export class EdgeLogBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeLogBucketProps) {
     super(scope, id);
-    const arn = `arn:aws:s3:::${props.bucketName}`;
+    const partition = new DataAwsPartition(this, 'Partition').partition;
+    const arn = `arn:${partition}:s3:::${props.bucketName}`;
     const albLogs = `${arn}/${ALB_LOG_PREFIX}/AWSLogs/${props.accountId}/*`;
 
     const elbPrincipals = [{ type: 'Service', identifiers: ['logdelivery.elasticloadbalancing.amazonaws.com'] }];
@@ -69,7 +71,7 @@ export class EdgeLogBucket extends Construct {
           { test: 'StringEquals', variable: 's3:x-amz-acl', values: ['bucket-owner-full-control'] },
           { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
           // CloudFront log delivery sources live in us-east-1.
-          { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:aws:logs:us-east-1:${props.accountId}:delivery-source:*`] },
+          { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${partition}:logs:us-east-1:${props.accountId}:delivery-source:*`] },
         ],
       },
     ];

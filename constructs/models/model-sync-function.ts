@@ -24,6 +24,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/model-sync/settings';
 import { bundleLambda, LambdaBundle } from './lambda-bundle';
 import { occurrenceAlarm } from './occurrence-alarm';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 
 export interface ModelSyncFunctionProps {
   /** Function name. */
@@ -128,7 +129,7 @@ export class ModelSyncFunction extends Construct {
           sid: 'SendToThisClustersGpuNodesOnly',
           effect: 'Allow',
           actions: ['ssm:SendCommand'],
-          resources: [`arn:aws:ec2:${props.region}:${props.accountId}:instance/*`],
+          resources: [`arn:${new DataAwsPartition(this, 'Partition').partition}:ec2:${props.region}:${props.accountId}:instance/*`],
           condition: [{ test: 'StringEquals', variable: `ssm:resourceTag/${props.targetTag.key}`, values: [props.targetTag.value] }],
         },
         {

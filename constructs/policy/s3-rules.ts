@@ -86,7 +86,7 @@ function deniesInsecureTransport(statement: PolicyStatement, bucket: ElementView
 function isBucketArn(resource: string, bucket: ElementView): boolean {
   if (refersTo(resource, bucket.address)) return true;
   const name = bucket.attributes.bucket;
-  return typeof name === 'string' && (resource === `arn:aws:s3:::${name}` || resource === `arn:aws:s3:::${name}/*`);
+  return typeof name === 'string' && new RegExp(`^arn:[^:]+:s3:::${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(/\\*)?$`).test(resource);
 }
 
 export class S3TlsOnlyRule implements PolicyRule {
