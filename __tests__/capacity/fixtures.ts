@@ -6,43 +6,18 @@ import { Testing } from 'cdktf';
 import { ConfigInput } from '../../config';
 import { CapacityStack } from '../../stacks/capacity-stack';
 import { ClusterAddonsStack } from '../../stacks/cluster-addons-stack';
-import { CapacityOutputs, ClusterOutputs, NetworkOutputs, StorageOutputs } from '../../stacks/contracts';
 import { testConfig } from '../helpers/config';
+import { FAKE_ACCOUNT, FAKE_CAPACITY, FAKE_CLUSTER, FAKE_NETWORK, FAKE_STORAGE } from '../helpers/fake-outputs';
 
-export const ACCOUNT = '123456789012';
+export const ACCOUNT = FAKE_ACCOUNT;
 
-export const fakeCluster: ClusterOutputs = {
-  clusterName: 'comfyui-dev',
-  clusterArn: `arn:aws:eks:us-west-2:${ACCOUNT}:cluster/comfyui-dev`,
-  endpoint: 'https://0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com',
-  certificateAuthorityData: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t',
-  clusterSecurityGroupId: 'sg-0cluster',
-  nodeSecurityGroupId: 'sg-0nodes',
-  systemNodeRoleArn: `arn:aws:iam::${ACCOUNT}:role/comfyui-dev-system-node`,
-};
+export const fakeCluster = FAKE_CLUSTER;
 
-export const fakeStorage: StorageOutputs = {
-  modelsBucket: { name: 'comfyui-dev-models', arn: 'arn:aws:s3:::comfyui-dev-models' },
-  outputsBucket: { name: 'comfyui-dev-outputs', arn: 'arn:aws:s3:::comfyui-dev-outputs' },
-  inputsBucket: { name: 'comfyui-dev-inputs', arn: 'arn:aws:s3:::comfyui-dev-inputs' },
-  logsBucket: { name: 'comfyui-dev-logs', arn: 'arn:aws:s3:::comfyui-dev-logs' },
-  dataKeyArn: `arn:aws:kms:us-west-2:${ACCOUNT}:key/11111111-2222-3333-4444-555555555555`,
-};
+export const fakeStorage = FAKE_STORAGE;
 
-export const fakeCapacity: CapacityOutputs = {
-  gpuNodeRoleName: 'comfyui-dev-gpu-node',
-  gpuNodeRoleArn: `arn:aws:iam::${ACCOUNT}:role/comfyui-dev-gpu-node`,
-  gpuNodeInstanceProfileName: 'comfyui-dev-gpu-node',
-  interruptionQueueName: 'comfyui-dev-karpenter',
-};
+export const fakeCapacity = FAKE_CAPACITY;
 
-export const fakeNetwork: NetworkOutputs = {
-  vpcId: 'vpc-0123456789abcdef0',
-  vpcCidr: '10.2.0.0/16',
-  privateSubnetIds: ['subnet-a', 'subnet-b', 'subnet-c'],
-  publicSubnetIds: ['subnet-d', 'subnet-e', 'subnet-f'],
-  privateSubnetCidrs: ['10.2.0.0/19', '10.2.32.0/19', '10.2.64.0/19'],
-};
+export const fakeNetwork = FAKE_NETWORK;
 
 /** A MIME multi-part document with the characters that break naive embedding. */
 export const fakeUserData = [

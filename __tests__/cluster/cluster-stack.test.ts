@@ -125,10 +125,10 @@ describe('ClusterStack with the default config', () => {
     const resources = access.flatMap((s: any) => s.resources);
     expect(resources.sort()).toEqual(
       [
-        'arn:aws:s3:::comfyui-dev-outputs',
-        'arn:aws:s3:::comfyui-dev-inputs',
-        'arn:aws:s3:::comfyui-dev-outputs/*',
-        'arn:aws:s3:::comfyui-dev-inputs/*',
+        FAKE_STORAGE.outputsBucket.arn,
+        FAKE_STORAGE.inputsBucket.arn,
+        `${FAKE_STORAGE.outputsBucket.arn}/*`,
+        `${FAKE_STORAGE.inputsBucket.arn}/*`,
         FAKE_STORAGE.dataKeyArn,
       ].sort(),
     );

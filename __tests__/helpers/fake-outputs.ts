@@ -1,0 +1,54 @@
+/**
+ * Literal outputs of every stack, shaped like the contracts in
+ * stacks/contracts.ts and like what the default config really produces
+ * (CIDRs, names), so a stack can be synthesized and tested on its own.
+ * __tests__/stacks/wiring.test.ts checks the real values flow the same way.
+ */
+import { CapacityOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs } from '../../stacks/contracts';
+
+export const FAKE_ACCOUNT = '123456789012';
+
+export const FAKE_NETWORK: NetworkOutputs = {
+  vpcId: 'vpc-0123456789abcdef0',
+  vpcCidr: '10.2.0.0/16',
+  privateSubnetIds: ['subnet-0a0000000000000a1', 'subnet-0a0000000000000a2', 'subnet-0a0000000000000a3'],
+  publicSubnetIds: ['subnet-0b0000000000000b1', 'subnet-0b0000000000000b2', 'subnet-0b0000000000000b3'],
+  // what the network stack carves from 10.2.0.0/16 over 3 AZs
+  privateSubnetCidrs: ['10.2.0.0/18', '10.2.64.0/18', '10.2.128.0/18'],
+};
+
+const bucket = (purpose: string) => {
+  const name = `comfyui-dev-${purpose}-${FAKE_ACCOUNT}-us-west-2`;
+  return { name, arn: `arn:aws:s3:::${name}` };
+};
+
+export const FAKE_STORAGE: StorageOutputs = {
+  modelsBucket: bucket('models'),
+  outputsBucket: bucket('outputs'),
+  inputsBucket: bucket('inputs'),
+  logsBucket: bucket('logs'),
+  dataKeyArn: `arn:aws:kms:us-west-2:${FAKE_ACCOUNT}:key/11111111-2222-3333-4444-555555555555`,
+};
+
+export const FAKE_CLUSTER: ClusterOutputs = {
+  clusterName: 'comfyui-dev',
+  clusterArn: `arn:aws:eks:us-west-2:${FAKE_ACCOUNT}:cluster/comfyui-dev`,
+  endpoint: 'https://0123456789ABCDEF.gr7.us-west-2.eks.amazonaws.com',
+  certificateAuthorityData: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t',
+  clusterSecurityGroupId: 'sg-0c1c1c1c1c1c1c1c1',
+  nodeSecurityGroupId: 'sg-0e0e0e0e0e0e0e0e0',
+  systemNodeRoleArn: `arn:aws:iam::${FAKE_ACCOUNT}:role/comfyui-dev-system-node`,
+};
+
+export const FAKE_CAPACITY: CapacityOutputs = {
+  gpuNodeRoleName: 'comfyui-dev-gpu-node',
+  gpuNodeRoleArn: `arn:aws:iam::${FAKE_ACCOUNT}:role/comfyui-dev-gpu-node`,
+  gpuNodeInstanceProfileName: 'comfyui-dev-gpu-node',
+  interruptionQueueName: 'comfyui-dev-karpenter',
+};
+
+export const FAKE_EDGE: EdgeOutputs = {
+  targetGroupArn: `arn:aws:elasticloadbalancing:us-west-2:${FAKE_ACCOUNT}:targetgroup/comfyui-dev-comfyui/0a1b2c3d4e5f6a7b`,
+  albSecurityGroupId: 'sg-0aaaaaaaaaaaaaaa3',
+  publicHostname: 'd111111abcdef8.cloudfront.net',
+};
