@@ -592,7 +592,7 @@ describe('instance-store disks', () => {
     expect(r.stderr).toMatch(new RegExp(`instance-store NVMe: 1 found \\(${name}\\), 1 free`));
     expect(r.status).toBe(0);
     expect(harness.mountSource(node.modelsDir)).toBe(disk);
-    expect(read(node.shimLog)).toBe(`mkfs.xfs -f -q -L comfy-models -- ${disk}\n`);
+    expect(read(node.shimLog)).toBe(`mkfs.xfs -f -q -K -L comfy-models -- ${disk}\n`);
     const uuid = spawnSync('blkid', ['-p', '-o', 'value', '-s', 'UUID', disk], { encoding: 'utf8' }).stdout.trim();
     expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
     const fstab = read(node.fstab);
@@ -634,7 +634,7 @@ describe('instance-store disks', () => {
     expect(r.status).toBe(0);
     expect(read(node.shimLog).split('\n')).toEqual([
       `mdadm --create ${node.mdDevice} --run --level=0 --metadata=1.2 --name=comfy-models --raid-devices=2 ${disks[0]} ${disks[1]}`,
-      `mkfs.xfs -f -q -L comfy-models -- ${node.mdDevice}`,
+      `mkfs.xfs -f -q -K -L comfy-models -- ${node.mdDevice}`,
       '',
     ]);
     expect(harness.mountSource(node.modelsDir)).toBe(disks[0]);
@@ -663,5 +663,14 @@ describe('instance-store disks', () => {
     expect(read(node.shimLog)).toBe('');
     expect(read(node.fstab)).toBe('# test fstab\nUUID=0000 / xfs defaults 0 1\n');
     expect(node.run(['prepare-disk']).stderr).toMatch(/already a mount point/);
+
+    // A reboot: nodeadm mounts the array again, the bind mount is gone until
+    // comfyui-model-sync-mount.service runs prepare-disk (before the kubelet).
+    harness.unmount(node.modelsDir);
+    expect(existsSync(node.model('checkpoints/disk.safetensors'))).toBe(false);
+    const reboot = node.run(['prepare-disk']);
+    expect(reboot.status).toBe(0);
+    expect(reboot.stderr).toMatch(/bind-mounted at/);
+    expect(read(node.model('checkpoints/disk.safetensors'))).toBe('on nvme');
   });
 });
