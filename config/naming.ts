@@ -29,6 +29,9 @@ export function gpuNodeTag(config: PlatformConfig): { key: string; value: string
   return { key: 'comfyui-model-sync', value: clusterName(config) };
 }
 
+/** Where the GPU node user data installs the model sync command (scripts/node/comfyui-model-sync). */
+export const NODE_SYNC_COMMAND = '/usr/local/bin/comfyui-model-sync';
+
 /** Node-side paths shared by the bootstrap script, the SSM document and the chart. */
 export function nodeModelPaths(config: PlatformConfig): { modelsDir: string; readinessMarker: string; syncCommand: string } {
   return {
@@ -37,7 +40,7 @@ export function nodeModelPaths(config: PlatformConfig): { modelsDir: string; rea
     // Written after the first full sync; ComfyUI pods wait for it (initContainer).
     readinessMarker: `${config.models.nodePath}/.model-sync/ready.json`,
     // `comfyui-model-sync copy KEY | delete KEY | reconcile`, installed by the user data.
-    syncCommand: '/usr/local/bin/comfyui-model-sync',
+    syncCommand: NODE_SYNC_COMMAND,
   };
 }
 

@@ -71,7 +71,7 @@ describe('default values (ci/default-values.yaml: required values only)', () => 
     const spec = podSpec('defaults');
     const models = spec.volumes.find((v: any) => v.name === 'models');
     expect(models.hostPath).toEqual({ path: testConfig().models.nodePath, type: 'Directory' });
-    expect(container('defaults').volumeMounts).toContainEqual({ name: 'models', mountPath: '/models', readOnly: true });
+    expect(container('defaults').volumeMounts).toContainEqual({ name: 'models', mountPath: '/models', readOnly: true, mountPropagation: 'HostToContainer' });
     const config = one(rendered.defaults, 'ConfigMap');
     const paths = parse(config.data!['extra_model_paths.yaml']).comfyui_eks;
     expect(paths.base_path).toBe('/models');
@@ -86,7 +86,16 @@ describe('default values (ci/default-values.yaml: required values only)', () => 
     expect(env.MODELS_READY_MARKER).toBe('/models/.model-sync/ready.json');
     expect(Number(env.MODELS_WAIT_TIMEOUT_SECONDS)).toBeGreaterThan(0);
     expect(wait.image).toBe(container('defaults').image);
-    expect(wait.volumeMounts).toContainEqual({ name: 'models', mountPath: '/models', readOnly: true });
+    expect(wait.volumeMounts).toContainEqual({ name: 'models', mountPath: '/models', readOnly: true, mountPropagation: 'HostToContainer' });
+  });
+
+  it('propagates node mounts into every models volumeMount (a disk mounted after the pod started is seen), in every case', () => {
+    for (const name of Object.keys(CASES) as CaseName[]) {
+      const spec = podSpec(name);
+      const mounts = [...spec.initContainers, ...spec.containers].flatMap((c: any) => (c.volumeMounts ?? []).filter((m: any) => m.name === 'models').map((m: any) => ({ container: c.name, ...m })));
+      expect(mounts.map((m: any) => m.container).sort()).toEqual(['comfyui', 'wait-for-models']);
+      for (const m of mounts) expect({ case: name, ...m }).toEqual({ case: name, container: m.container, name: 'models', mountPath: '/models', readOnly: true, mountPropagation: 'HostToContainer' });
+    }
   });
 
   it('runs every container non-root, without privileges or capabilities, with seccomp RuntimeDefault', () => {

@@ -1,4 +1,4 @@
-import { decodeS3EventKey, MAX_KEY_BYTES, ssmKeyAllowedPattern, validateModelKey } from '../../lambdas/model-sync/keys';
+import { decodeS3EventKey, MAX_KEY_BYTES, MAX_SEGMENT_BYTES, ssmKeyAllowedPattern, validateModelKey } from '../../lambdas/model-sync/keys';
 
 const PREFIXES = ['checkpoints', 'loras', 'vae'];
 
@@ -97,7 +97,8 @@ describe('validateModelKey', () => {
   });
 
   it('accepts exactly 1024 UTF-8 bytes and rejects 1025', () => {
-    const head = 'checkpoints/';
+    // Segments of 200 bytes: under the 255-byte segment limit.
+    const head = `checkpoints/${`${'a'.repeat(199)}/`.repeat(4)}`;
     const ascii1024 = head + 'a'.repeat(MAX_KEY_BYTES - head.length);
     expect(Buffer.byteLength(ascii1024)).toBe(1024);
     expect(validateModelKey(ascii1024, PREFIXES).ok).toBe(true);
@@ -106,10 +107,27 @@ describe('validateModelKey', () => {
     expect(verdict).toEqual({ ok: false, disposition: 'reject', reason: 'key is 1025 bytes (at most 1024)' });
   });
 
+  it('accepts path segments of 255 UTF-8 bytes and rejects 256, as the node does (a file name\'s limit)', () => {
+    expect(MAX_SEGMENT_BYTES).toBe(255);
+    for (const segment of ['a'.repeat(255), `.${'a'.repeat(254)}`, `..${'a'.repeat(253)}`, `${'é'.repeat(127)}a`]) {
+      expect(Buffer.byteLength(segment)).toBe(255);
+      expect(validateModelKey(`loras/${segment}`, PREFIXES)).toEqual({ ok: true, key: `loras/${segment}` });
+      expect(validateModelKey(`loras/${segment}/x.pt`, PREFIXES).ok).toBe(true);
+    }
+    for (const segment of ['a'.repeat(256), `..${'a'.repeat(254)}`, 'é'.repeat(128), `${'模'.repeat(85)}a`]) {
+      expect(Buffer.byteLength(segment)).toBe(256);
+      for (const key of [`loras/${segment}`, `loras/${segment}/x.pt`, `loras/x/${segment}`]) {
+        expect(validateModelKey(key, PREFIXES)).toEqual({ ok: false, disposition: 'reject', reason: 'key has a path segment of 256 bytes (at most 255)' });
+      }
+    }
+  });
+
   it('counts bytes, not characters, for multi-byte keys', () => {
-    // 3 bytes per character: 337 * 3 + 12 = 1023 bytes, 338 * 3 + 12 = 1026 bytes.
-    expect(validateModelKey(`checkpoints/${'模'.repeat(337)}`, PREFIXES).ok).toBe(true);
-    expect(validateModelKey(`checkpoints/${'模'.repeat(338)}`, PREFIXES).ok).toBe(false);
+    // 3 bytes per character, 80 per segment (240 bytes): 12 + 4 * 241 + 17 * 3 = 1027 bytes; one character less is 1024.
+    const head = `checkpoints/${`${'模'.repeat(80)}/`.repeat(4)}`;
+    expect(Buffer.byteLength(`${head}${'模'.repeat(16)}`)).toBe(1024);
+    expect(validateModelKey(`${head}${'模'.repeat(16)}`, PREFIXES).ok).toBe(true);
+    expect(validateModelKey(`${head}${'模'.repeat(17)}`, PREFIXES)).toEqual({ ok: false, disposition: 'reject', reason: 'key is 1027 bytes (at most 1024)' });
   });
 });
 
@@ -143,9 +161,25 @@ describe('ssmKeyAllowedPattern (the SSM document key parameter)', () => {
     'xcheckpoints/y',
     'loras/a/b/',
     '',
+    `checkpoints/${'a'.repeat(255)}`,
+    `checkpoints/${'a'.repeat(256)}`,
+    `checkpoints/.${'a'.repeat(254)}`,
+    `checkpoints/.${'a'.repeat(255)}`,
+    `checkpoints/..${'a'.repeat(253)}`,
+    `checkpoints/..${'a'.repeat(254)}`,
+    `checkpoints/${'a'.repeat(256)}/x`,
+    `checkpoints/x/${'a'.repeat(300)}`,
+    `checkpoints/${'é'.repeat(127)}`,
   ];
   it.each(corpus)('agrees with validateModelKey on %j', (key) => {
     expect(pattern.test(key)).toBe(validateModelKey(key, PREFIXES).ok);
+  });
+
+  it('bounds segments in characters: it refuses every segment over 255 characters, and leaves multi-byte segments of 256 bytes or more but at most 255 characters to the Lambda and the node', () => {
+    expect(pattern.test(`vae/${'模'.repeat(256)}`)).toBe(false);
+    const multiByte = `vae/${'模'.repeat(255)}`;
+    expect(pattern.test(multiByte)).toBe(true);
+    expect(validateModelKey(multiByte, PREFIXES).ok).toBe(false);
   });
 
   it('is anchored and lists the configured folders only', () => {

@@ -165,6 +165,20 @@ export class SandboxNode {
     return child;
   }
 
+  /** Starts the script and resolves with its result when it exits (to run something while it is paused). */
+  runInBackground(args: string[], extra: Record<string, string> = {}): Promise<Run> {
+    const child = spawn(this.harness.script, args, { cwd: this.cwd, env: this.env(extra), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.harness.children.push(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
   model(key: string): string {
     return path.join(this.modelsDir, key);
   }

@@ -5,7 +5,7 @@
  * Karpenter's RAID0 array).
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Harness, loopDevicesUnavailable, SandboxNode } from './node-harness';
@@ -427,6 +427,149 @@ describe('sync on the root volume (an instance type without instance store)', ()
   });
 });
 
+/** Waits until `file` exists (a shim reached its checkpoint). */
+async function waitFor(file: string, what: string): Promise<void> {
+  const deadline = Date.now() + 30000;
+  while (!existsSync(file)) {
+    if (Date.now() > deadline) throw new Error(`${what} never happened`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('concurrency: SSM commands while a download or a full sync is under way', () => {
+  const bucket = 'race-models';
+  let node: SandboxNode;
+  let checkpoint = 0;
+
+  /**
+   * An aws shim that runs the real CLI and then, when the call is `call`
+   * (list-objects-v2, s3 cp), stops at a checkpoint until the test resumes it:
+   * a slow listing or a slow download, with something else happening meanwhile.
+   */
+  function pauseAfter(call: string): { paused: string; resume: string } {
+    checkpoint += 1;
+    const paused = path.join(node.dir, `paused-${checkpoint}`);
+    const resume = path.join(node.dir, `resume-${checkpoint}`);
+    node.addShims({
+      aws: [
+        '#!/usr/bin/env bash',
+        '"$REAL_AWS" "$@"',
+        'rc=$?',
+        `if [[ " $* " == *" ${call} "* ]]; then`,
+        `  touch ${paused}`,
+        `  for ((i = 0; i < 600; i++)); do [[ -e ${resume} ]] && break; sleep 0.05; done`,
+        'fi',
+        'exit $rc',
+        '',
+      ].join('\n'),
+    });
+    return { paused, resume };
+  }
+
+  beforeAll(async () => {
+    await harness.createBucket(bucket);
+    await put(bucket, 'checkpoints/base.safetensors', 'base');
+    node = harness.node('race', bucket);
+    expectOk(node.run(['prepare-disk']));
+    expectOk(node.run(['initial']));
+  }, 60000);
+
+  afterEach(() => node.clearShims());
+
+  it('a reconcile keeps a model that a copy installed after its listing', async () => {
+    const key = 'loras/uploaded after the listing.safetensors';
+    const { paused, resume } = pauseAfter('list-objects-v2');
+    const reconcile = node.runInBackground(['reconcile']);
+    await waitFor(paused, 'the reconcile listing');
+    node.clearShims();
+    await put(bucket, key, 'fresh lora');
+    expectOk(node.run(['copy', key]));
+    expect(read(node.model(key))).toBe('fresh lora');
+    writeFileSync(resume, '');
+    const r = await reconcile;
+    expectOk(r);
+    expect(r.stderr).toMatch(/kept 'loras\/uploaded after the listing\.safetensors': added to the bucket after the listing/);
+    expect(read(node.model(key))).toBe('fresh lora');
+    expect(json(path.join(node.modelsDir, '.model-sync', 'ready.json'))).toMatchObject({ mode: 'reconcile', deleted: 0 });
+    // The next reconcile lists it and leaves it alone.
+    expectOk(node.run(['reconcile']));
+    expect(read(node.model(key))).toBe('fresh lora');
+  });
+
+  it('a copy whose object is deleted during its download does not bring it back after the delete command', async () => {
+    const key = 'vae/deleted mid-download.pt';
+    await put(bucket, key, 'short-lived vae');
+    const { paused, resume } = pauseAfter('s3 cp');
+    const copy = node.runInBackground(['copy', key]);
+    await waitFor(paused, 'the download');
+    node.clearShims();
+    await remove(bucket, key);
+    const del = node.run(['delete', key]);
+    expect(del.status).toBe(0);
+    expect(del.stderr).toMatch(/already absent/);
+    writeFileSync(resume, '');
+    const r = await copy;
+    expectOk(r);
+    expect(r.stderr).toMatch(/'vae\/deleted mid-download\.pt' left s3:\/\/race-models during its download; discarded/);
+    expect(r.stderr).not.toMatch(/copied/);
+    expect(existsSync(node.model(key))).toBe(false);
+    expect(readdirSync(path.join(node.modelsDir, '.model-sync', 'tmp'))).toEqual([]);
+  });
+
+  it('a slow copy of an older version never replaces the newer one a later copy installed', async () => {
+    const key = 'embeddings/replaced.pt';
+    await put(bucket, key, 'v1');
+    const { paused, resume } = pauseAfter('s3 cp');
+    const slow = node.runInBackground(['copy', key]);
+    await waitFor(paused, 'the first download');
+    node.clearShims();
+    await put(bucket, key, 'version two, longer');
+    expectOk(node.run(['copy', key]));
+    expect(read(node.model(key))).toBe('version two, longer');
+    writeFileSync(resume, '');
+    const r = await slow;
+    expectOk(r);
+    expect(r.stderr).toMatch(/'embeddings\/replaced\.pt' was replaced in s3:\/\/race-models during its download \(attempt 1\); downloading the new version/);
+    expect(read(node.model(key))).toBe('version two, longer');
+  });
+
+  it('a delete keeps a file that a copy replaced while it asked the bucket', async () => {
+    const key = 'loras/replaced during delete.safetensors';
+    await put(bucket, key, 'old lora');
+    expectOk(node.run(['copy', key]));
+    await remove(bucket, key);
+    const { paused, resume } = pauseAfter('head-object');
+    const del = node.runInBackground(['delete', key]);
+    await waitFor(paused, 'the delete\'s bucket check');
+    node.clearShims();
+    // What a concurrent copy's rename does.
+    writeFileSync(`${node.model(key)}.new`, 'new lora');
+    renameSync(`${node.model(key)}.new`, node.model(key));
+    writeFileSync(resume, '');
+    const r = await del;
+    expectOk(r);
+    expect(r.stderr).toMatch(/the local file was replaced while checking the bucket; keeping it/);
+    expect(read(node.model(key))).toBe('new lora');
+  });
+
+  it('an object deleted between the listing and its download does not make the full sync fail', async () => {
+    const key = 'checkpoints/gone before download.safetensors';
+    await put(bucket, key, 'never downloaded');
+    const before = json(path.join(node.modelsDir, '.model-sync', 'ready.json')).generation;
+    const { paused, resume } = pauseAfter('list-objects-v2');
+    const sync = node.runInBackground(['initial']);
+    await waitFor(paused, 'the initial listing');
+    node.clearShims();
+    await remove(bucket, key);
+    writeFileSync(resume, '');
+    const r = await sync;
+    expectOk(r);
+    expect(r.stderr).toMatch(/'checkpoints\/gone before download\.safetensors' left s3:\/\/race-models during its download; discarded/);
+    expect(existsSync(node.model(key))).toBe(false);
+    expect(json(path.join(node.modelsDir, '.model-sync', 'ready.json')).generation).toBe(before + 1);
+  });
+});
+
 describe('instance-store disks', () => {
   const bucket = 'disk-models';
   const recorder = (tool: string, real: string) =>
@@ -449,7 +592,7 @@ describe('instance-store disks', () => {
     expect(r.stderr).toMatch(new RegExp(`instance-store NVMe: 1 found \\(${name}\\), 1 free`));
     expect(r.status).toBe(0);
     expect(harness.mountSource(node.modelsDir)).toBe(disk);
-    expect(read(node.shimLog)).toBe(`mkfs.xfs -f -q -L comfy-models -- ${disk}\n`);
+    expect(read(node.shimLog)).toBe(`mkfs.xfs -f -q -K -L comfy-models -- ${disk}\n`);
     const uuid = spawnSync('blkid', ['-p', '-o', 'value', '-s', 'UUID', disk], { encoding: 'utf8' }).stdout.trim();
     expect(uuid).toMatch(/^[0-9a-f-]{36}$/);
     const fstab = read(node.fstab);
@@ -491,7 +634,7 @@ describe('instance-store disks', () => {
     expect(r.status).toBe(0);
     expect(read(node.shimLog).split('\n')).toEqual([
       `mdadm --create ${node.mdDevice} --run --level=0 --metadata=1.2 --name=comfy-models --raid-devices=2 ${disks[0]} ${disks[1]}`,
-      `mkfs.xfs -f -q -L comfy-models -- ${node.mdDevice}`,
+      `mkfs.xfs -f -q -K -L comfy-models -- ${node.mdDevice}`,
       '',
     ]);
     expect(harness.mountSource(node.modelsDir)).toBe(disks[0]);
@@ -520,5 +663,14 @@ describe('instance-store disks', () => {
     expect(read(node.shimLog)).toBe('');
     expect(read(node.fstab)).toBe('# test fstab\nUUID=0000 / xfs defaults 0 1\n');
     expect(node.run(['prepare-disk']).stderr).toMatch(/already a mount point/);
+
+    // A reboot: nodeadm mounts the array again, the bind mount is gone until
+    // comfyui-model-sync-mount.service runs prepare-disk (before the kubelet).
+    harness.unmount(node.modelsDir);
+    expect(existsSync(node.model('checkpoints/disk.safetensors'))).toBe(false);
+    const reboot = node.run(['prepare-disk']);
+    expect(reboot.status).toBe(0);
+    expect(reboot.stderr).toMatch(/bind-mounted at/);
+    expect(read(node.model('checkpoints/disk.safetensors'))).toBe('on nvme');
   });
 });

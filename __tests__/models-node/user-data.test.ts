@@ -1,8 +1,10 @@
 import { spawnSync } from 'child_process';
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { Testing, TerraformOutput, TerraformStack } from 'cdktf';
+import { NODE_SYNC_COMMAND } from '../../config/naming';
 import { NodeUserDataProps, renderNodeUserData, stripComments, USER_DATA_BOUNDARY } from '../../constructs/models/node-user-data';
 import { StorageStack } from '../../stacks/storage-stack';
 import { testConfig } from '../helpers/config';
@@ -67,10 +69,11 @@ describe('renderNodeUserData: MIME document', () => {
     );
   });
 
-  it('installs the scripts/node files byte for byte (comments stripped), with their modes, and the interval drop-in', () => {
+  it('installs the scripts/node files byte for byte (comments stripped), with their modes, and the drop-ins', () => {
     const files = installedFiles(userData);
     const expected: Array<[string, string, string]> = [
       ['/usr/local/bin/comfyui-model-sync', 'comfyui-model-sync', '0755'],
+      ['/etc/systemd/system/comfyui-model-sync-mount.service', 'comfyui-model-sync-mount.service', '0644'],
       ['/etc/systemd/system/comfyui-model-sync-initial.service', 'comfyui-model-sync-initial.service', '0644'],
       ['/etc/systemd/system/comfyui-model-sync-reconcile.service', 'comfyui-model-sync-reconcile.service', '0644'],
       ['/etc/systemd/system/comfyui-model-sync-reconcile.timer', 'comfyui-model-sync-reconcile.timer', '0644'],
@@ -82,7 +85,40 @@ describe('renderNodeUserData: MIME document', () => {
       content: '[Timer]\nOnUnitActiveSec=\nOnUnitActiveSec=7min\n',
       mode: '0644',
     });
-    expect(files.size).toBe(5);
+    expect(files.get('/etc/systemd/system/comfyui-model-sync-mount.service.d/models-dir.conf')).toEqual({
+      content: '[Unit]\nRequiresMountsFor=/mnt/models\n',
+      mode: '0644',
+    });
+    expect(installedFiles(renderNodeUserData({ ...BASE, modelsDir: '/data/models' })).get('/etc/systemd/system/comfyui-model-sync-mount.service.d/models-dir.conf')!.content).toBe(
+      '[Unit]\nRequiresMountsFor=/data/models\n',
+    );
+    expect(files.size).toBe(7);
+  });
+
+  it('installs the command where config/naming.ts says, and every unit runs that path', () => {
+    const files = installedFiles(userData);
+    expect(files.get(NODE_SYNC_COMMAND)?.mode).toBe('0755');
+    const execs = [...files].filter(([name]) => name.endsWith('.service')).flatMap(([, f]) => f.content.split('\n').filter((l) => l.startsWith('ExecStart=')));
+    expect(execs).toHaveLength(5);
+    for (const line of execs) expect(line).toMatch(new RegExp(`^ExecStart=${NODE_SYNC_COMMAND} (prepare-disk|initial|reconcile)$`));
+  });
+
+  it('refuses a unit that runs the command from another path', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'units-'));
+    try {
+      for (const f of ['comfyui-model-sync', 'comfyui-model-sync-initial.service', 'comfyui-model-sync-reconcile.service', 'comfyui-model-sync-reconcile.timer']) {
+        writeFileSync(path.join(dir, f), readFileSync(path.join(SCRIPTS, f)));
+      }
+      writeFileSync(
+        path.join(dir, 'comfyui-model-sync-mount.service'),
+        readFileSync(path.join(SCRIPTS, 'comfyui-model-sync-mount.service'), 'utf8').replace(`ExecStart=${NODE_SYNC_COMMAND}`, 'ExecStart=/opt/bin/comfyui-model-sync'),
+      );
+      expect(() => renderNodeUserData({ ...BASE, scriptsDir: dir })).toThrow(
+        'comfyui-model-sync-mount.service runs "/opt/bin/comfyui-model-sync prepare-disk", not /usr/local/bin/comfyui-model-sync',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('decodes with the base64 and gunzip a node has', () => {
@@ -93,12 +129,12 @@ describe('renderNodeUserData: MIME document', () => {
     expect(r.stdout).toBe(payloadScript(userData));
   });
 
-  it('starts the units with --no-block and orders nothing before kubelet or nodeadm', () => {
+  it('starts the units with --no-block; only the mount unit (prepare-disk, no network) runs before the kubelet', () => {
     const shell = shellPart(userData);
     const systemctl = shell.split('\n').filter((l) => l.startsWith('systemctl'));
     expect(systemctl).toEqual([
       'systemctl daemon-reload',
-      'systemctl enable --now --no-block comfyui-model-sync-reconcile.timer',
+      'systemctl enable --now --no-block comfyui-model-sync-mount.service comfyui-model-sync-reconcile.timer',
       'systemctl start --no-block comfyui-model-sync-initial.service',
     ]);
     // The env file and the files exist before anything starts.
@@ -107,12 +143,24 @@ describe('renderNodeUserData: MIME document', () => {
     const files = installedFiles(userData);
     const initial = files.get('/etc/systemd/system/comfyui-model-sync-initial.service')!.content;
     expect(initial).toMatch(/^Type=oneshot$/m);
-    expect(initial).toMatch(/^After=network-online\.target setup-local-disks\.service$/m);
+    expect(initial).toMatch(/^After=network-online\.target setup-local-disks\.service comfyui-model-sync-mount\.service$/m);
     expect(initial).toMatch(/^ExecStart=\/usr\/local\/bin\/comfyui-model-sync prepare-disk\nExecStart=\/usr\/local\/bin\/comfyui-model-sync initial$/m);
+    const reconcile = files.get('/etc/systemd/system/comfyui-model-sync-reconcile.service')!.content;
+    expect(reconcile).toMatch(/^After=network-online\.target setup-local-disks\.service comfyui-model-sync-mount\.service$/m);
     for (const [name, file] of files) {
-      if (!name.endsWith('.service')) continue;
+      if (!name.endsWith('.service') || name.endsWith('/comfyui-model-sync-mount.service')) continue;
       expect(file.content).not.toMatch(/^(Before|RequiredBy|WantedBy)=.*(kubelet|nodeadm|containerd|multi-user)/m);
+      expect(file.content).not.toMatch(/^\[Install\]$/m);
     }
+    // The mount unit: enabled for every boot, before the kubelet, after the local disks, no network, prepare-disk only.
+    const mount = files.get('/etc/systemd/system/comfyui-model-sync-mount.service')!.content;
+    expect(mount).toMatch(/^Type=oneshot$/m);
+    expect(mount).toMatch(/^RemainAfterExit=yes$/m);
+    expect(mount).toMatch(/^After=local-fs\.target setup-local-disks\.service nodeadm-config\.service$/m);
+    expect(mount).toMatch(/^Before=kubelet\.service$/m);
+    expect(mount).toMatch(/^\[Install\]\nWantedBy=multi-user\.target$/m);
+    expect(mount.split('\n').filter((l) => l.startsWith('ExecStart='))).toEqual(['ExecStart=/usr/local/bin/comfyui-model-sync prepare-disk']);
+    expect(mount).not.toMatch(/network|Wants=|Requires=/);
     const timer = files.get('/etc/systemd/system/comfyui-model-sync-reconcile.timer')!.content;
     expect(timer).toMatch(/^OnBootSec=1min$/m);
     expect(timer).toMatch(/^WantedBy=timers\.target$/m);
@@ -125,6 +173,7 @@ describe('renderNodeUserData: MIME document', () => {
     const size = Buffer.byteLength(renderNodeUserData({ ...BASE, modelsBucketName: longToken, modelsDir: '/mnt/a-rather-long/models/path' }));
     expect(size).toBeLessThan(12 * 1024);
     expect(payloadGzip(userData).length).toBeLessThan(8 * 1024);
+    console.log(`node user data: ${Buffer.byteLength(userData)} bytes (${size} with a remote-state bucket token), gzip payload ${payloadGzip(userData).length} bytes`);
   });
 });
 

@@ -7,9 +7,10 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { Testing } from 'cdktf';
 import { parse } from 'yaml';
-import { gpuNodeTag, nodeModelPaths } from '../../config';
+import { gpuNodeTag, NODE_SYNC_COMMAND, nodeModelPaths } from '../../config';
 import { buildPlatform } from '../../stacks/app';
 import { testConfig } from '../helpers/config';
+import { installedFiles } from '../models-node/user-data-parts';
 
 const ROOT = join(__dirname, '../..');
 const app = Testing.app();
@@ -92,6 +93,29 @@ describe('models: node bootstrap, chart, Lambda and SSM document agree', () => {
     expect(JSON.stringify(lambda.environment)).toContain(tag.value);
     const document = JSON.parse(only(modelSync, 'aws_ssm_document').content);
     expect(JSON.stringify(document)).toContain(paths.syncCommand);
+  });
+
+  it('installs the sync command (decoded from the user data payload) where the SSM document runs it, and every unit runs that path', () => {
+    expect(NODE_SYNC_COMMAND).toBe(paths.syncCommand);
+    const files = installedFiles(userData);
+    expect(files.get(paths.syncCommand)).toEqual({ content: expect.stringMatching(/^#!\/usr\/bin\/env bash\n/), mode: '0755' });
+    const document = JSON.parse(only(modelSync, 'aws_ssm_document').content);
+    expect(document.mainSteps.map((step: any) => step.inputs.runCommand.at(-1))).toEqual([`exec ${paths.syncCommand} "$SSM_action" "$SSM_key"`]);
+    const execs = [...files].filter(([name]) => name.endsWith('.service')).flatMap(([, f]) => f.content.split('\n').filter((l) => l.startsWith('ExecStart=')));
+    expect(execs.length).toBeGreaterThan(0);
+    for (const line of execs) expect(line.startsWith(`ExecStart=${paths.syncCommand} `)).toBe(true);
+  });
+
+  it('lets the Lambda send commands only to instances carrying the tag key and value the EC2NodeClass puts on GPU nodes', () => {
+    const tag = gpuNodeTag(config);
+    const nodeClass = JSON.parse(Object.values<any>(addons.resource.helm_release).find((r) => r.name === 'karpenter-gpu-pool').values[0]).nodeClass;
+    expect(nodeClass.spec.tags).toMatchObject({ [tag.key]: tag.value });
+    const statements = Object.values<any>(modelSync.data.aws_iam_policy_document).flatMap((d) => d.statement ?? []);
+    const toInstances = statements.filter((st) => st.actions?.includes('ssm:SendCommand') && st.resources?.some((r: string) => r.includes(':instance/')));
+    expect(toInstances).toHaveLength(1);
+    expect(toInstances[0].condition).toEqual([{ test: 'StringEquals', variable: `ssm:resourceTag/${tag.key}`, values: [tag.value] }]);
+    // The SendCommand Targets the Lambda builds (tag:<key> = <value>) name the same tag.
+    expect(only(modelSync, 'aws_lambda_function').environment.variables).toMatchObject({ TARGET_TAG_KEY: tag.key, TARGET_TAG_VALUE: tag.value });
   });
 });
 

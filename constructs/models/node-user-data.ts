@@ -2,7 +2,9 @@
  * User data that installs the node side of model sync on GPU nodes (AL2023):
  * /usr/local/bin/comfyui-model-sync, its systemd units and its env file, then
  * starts them without waiting, so the node registers and pulls images while
- * models download. Karpenter merges this MIME document with its own NodeConfig
+ * models download. Only the boot-time mount unit (prepare-disk, no network)
+ * orders itself before the kubelet, so pods restarted after a reboot see the
+ * models disk. Karpenter merges this MIME document with its own NodeConfig
  * part into the EC2NodeClass's launch template.
  *
  * Size: EC2 caps user data at 16 KiB and Karpenter's NodeConfig part (cluster
@@ -18,6 +20,7 @@
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { Token } from 'cdktf';
+import { NODE_SYNC_COMMAND } from '../../config/naming';
 import { gzipDeterministic } from './deterministic-gzip';
 
 /** Inputs of {@link renderNodeUserData}. */
@@ -42,17 +45,21 @@ export interface NodeUserDataProps {
 export const USER_DATA_BOUNDARY = 'COMFYUI-MODEL-SYNC-BOUNDARY';
 /** Env file the script reads (its default path). */
 export const NODE_ENV_FILE = '/etc/comfyui-model-sync.env';
-/** Where the sync command is installed (nodeModelPaths(config).syncCommand). */
-export const NODE_SYNC_COMMAND = '/usr/local/bin/comfyui-model-sync';
 
 const UNIT_DIR = '/etc/systemd/system';
+const MOUNT_UNIT = 'comfyui-model-sync-mount.service';
 const INITIAL_UNIT = 'comfyui-model-sync-initial.service';
 const RECONCILE_TIMER = 'comfyui-model-sync-reconcile.timer';
 const HEREDOC_END = 'COMFYUI_MODEL_SYNC_EOF';
 
-/** Files installed from scripts/node/, by their path on the node. */
+/**
+ * Files installed from scripts/node/, by their path on the node. The command
+ * goes where config/naming.ts says (nodeModelPaths().syncCommand, which the SSM
+ * document runs); the units' ExecStart lines are checked against it.
+ */
 const NODE_FILES: ReadonlyArray<{ readonly source: string; readonly target: string; readonly mode: string }> = [
   { source: 'comfyui-model-sync', target: NODE_SYNC_COMMAND, mode: '0755' },
+  { source: MOUNT_UNIT, target: `${UNIT_DIR}/${MOUNT_UNIT}`, mode: '0644' },
   { source: INITIAL_UNIT, target: `${UNIT_DIR}/${INITIAL_UNIT}`, mode: '0644' },
   { source: 'comfyui-model-sync-reconcile.service', target: `${UNIT_DIR}/comfyui-model-sync-reconcile.service`, mode: '0644' },
   { source: RECONCILE_TIMER, target: `${UNIT_DIR}/${RECONCILE_TIMER}`, mode: '0644' },
@@ -121,6 +128,16 @@ function heredoc(target: string, mode: string, content: string): string {
   return `cat > ${target} <<'${HEREDOC_END}'\n${body}${HEREDOC_END}\nchmod ${mode} ${target}\n`;
 }
 
+/** A unit file's content, refused when an ExecStart runs anything but the installed command. */
+function checkedUnit(source: string, content: string): string {
+  for (const line of content.split('\n').filter((l) => l.startsWith('ExecStart='))) {
+    if (!line.startsWith(`ExecStart=${NODE_SYNC_COMMAND} `)) {
+      throw new Error(`renderNodeUserData: ${source} runs ${JSON.stringify(line.slice('ExecStart='.length))}, not ${NODE_SYNC_COMMAND} (config/naming.ts NODE_SYNC_COMMAND)`);
+    }
+  }
+  return content;
+}
+
 /** Base64 in 76-character lines. */
 function base64Lines(data: Buffer): string {
   return (data.toString('base64').match(/.{1,76}/g) ?? []).join('\n');
@@ -134,8 +151,13 @@ export function renderNodeUserData(props: NodeUserDataProps): string {
   // The payload installer: files only, no tokens; runs as root under cloud-init.
   const payload = [
     'set -euo pipefail',
-    `install -d -m 0755 /usr/local/bin ${UNIT_DIR}/${RECONCILE_TIMER}.d`,
-    ...NODE_FILES.map((f) => heredoc(f.target, f.mode, stripComments(readFileSync(path.join(scriptsDir, f.source), 'utf8')))),
+    `install -d -m 0755 ${path.posix.dirname(NODE_SYNC_COMMAND)} ${UNIT_DIR}/${MOUNT_UNIT}.d ${UNIT_DIR}/${RECONCILE_TIMER}.d`,
+    ...NODE_FILES.map((f) => {
+      const content = stripComments(readFileSync(path.join(scriptsDir, f.source), 'utf8'));
+      return heredoc(f.target, f.mode, f.source.endsWith('.service') ? checkedUnit(f.source, content) : content);
+    }),
+    // Waits for the fstab mount of the models file system (nofail, so not before local-fs.target).
+    heredoc(`${UNIT_DIR}/${MOUNT_UNIT}.d/models-dir.conf`, '0644', `[Unit]\nRequiresMountsFor=${p.modelsDir}\n`),
     heredoc(
       `${UNIT_DIR}/${RECONCILE_TIMER}.d/interval.conf`,
       '0644',
@@ -153,9 +175,9 @@ export function renderNodeUserData(props: NodeUserDataProps): string {
 
   const shell = [
     '#!/usr/bin/env bash',
-    '# ComfyUI model sync (docs/models.md): installs /usr/local/bin/comfyui-model-sync and its',
+    `# ComfyUI model sync (docs/models.md): installs ${NODE_SYNC_COMMAND} and its`,
     '# systemd units, then starts them with --no-block so cloud-init, nodeadm and the kubelet',
-    '# do not wait for the model download.',
+    '# do not wait for the model download (the kubelet waits only for the mount unit).',
     'set -euo pipefail',
     'umask 022',
     `cat > ${NODE_ENV_FILE} <<'COMFYUI_MODEL_SYNC_ENV'`,
@@ -170,7 +192,7 @@ export function renderNodeUserData(props: NodeUserDataProps): string {
     'bash "$payload"',
     'rm -f "$payload" "$payload.gz"',
     'systemctl daemon-reload',
-    `systemctl enable --now --no-block ${RECONCILE_TIMER}`,
+    `systemctl enable --now --no-block ${MOUNT_UNIT} ${RECONCILE_TIMER}`,
     `systemctl start --no-block ${INITIAL_UNIT}`,
   ].join('\n');
 

@@ -11,6 +11,9 @@
 /** S3's own key limit, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 
+/** Longest path segment, in UTF-8 bytes: a file name on the node's file system (NAME_MAX). */
+export const MAX_SEGMENT_BYTES = 255;
+
 /**
  * Characters never allowed in a key sent to nodes: C0 and C1 control
  * characters, DEL, and the Unicode line/paragraph separators (they break
@@ -47,9 +50,11 @@ function isToolingKey(key: string): boolean {
 /**
  * Decides whether a decoded key may be copied to or deleted from the nodes.
  * Accepted keys are `<folder>/<path>` where folder is one of `prefixes`, every
- * path segment is non-empty and neither `.` nor `..`, there is no leading
- * `/`, no control character, and the key is at most 1024 UTF-8 bytes.
- * Folder markers (keys ending in `/`) and tooling prefixes are ignored.
+ * path segment is non-empty, neither `.` nor `..` and at most 255 UTF-8 bytes,
+ * there is no leading `/`, no control character, and the key is at most 1024
+ * UTF-8 bytes. Folder markers (keys ending in `/`) and tooling prefixes are
+ * ignored. The node script (scripts/node/comfyui-model-sync) applies the same
+ * rules; __tests__/model-sync/node-key-agreement.test.ts runs both on one corpus.
  */
 export function validateModelKey(key: string, prefixes: readonly string[]): KeyVerdict {
   if (key.length === 0) return { ok: false, disposition: 'reject', reason: 'empty key' };
@@ -65,17 +70,23 @@ export function validateModelKey(key: string, prefixes: readonly string[]): KeyV
   if (segments.length < 2 || !prefixes.includes(segments[0])) {
     return { ok: false, disposition: 'ignore', reason: `key is outside the model folders (${prefixes.join(', ')})` };
   }
+  const long = segments.find((s) => Buffer.byteLength(s, 'utf8') > MAX_SEGMENT_BYTES);
+  if (long !== undefined) {
+    return { ok: false, disposition: 'reject', reason: `key has a path segment of ${Buffer.byteLength(long, 'utf8')} bytes (at most ${MAX_SEGMENT_BYTES})` };
+  }
   return { ok: true, key };
 }
 
 /**
  * The `allowedPattern` of the SSM document's `key` parameter: the same rules
- * as `validateModelKey` except the byte length (a regex cannot count UTF-8
- * bytes; the Lambda and the node both enforce it). Written without
- * look-arounds and with `\uXXXX` escapes so Java (SSM) and JavaScript read it
- * the same way. A segment is anything without `/` or a forbidden character
- * that is not `.` or `..`: it starts with a non-dot, or with one dot and a
- * non-dot, or with two dots and at least one more character.
+ * as `validateModelKey` except byte lengths (a regex cannot count UTF-8
+ * bytes; the Lambda and the node both enforce them). It bounds each segment to
+ * 255 characters, a weaker but sound bound: a segment of more characters has
+ * more bytes. Written without look-arounds and with `\uXXXX` escapes so Java
+ * (SSM) and JavaScript read it the same way. A segment is anything without `/`
+ * or a forbidden character that is not `.` or `..`: it starts with a non-dot,
+ * or with one dot and a non-dot, or with two dots and at least one more
+ * character.
  */
 export function ssmKeyAllowedPattern(prefixes: readonly string[]): string {
   for (const p of prefixes) {
@@ -83,6 +94,7 @@ export function ssmKeyAllowedPattern(prefixes: readonly string[]): string {
   }
   const c = `[^/${FORBIDDEN_CHARS}]`;
   const nonDot = `[^/.${FORBIDDEN_CHARS}]`;
-  const segment = `(?:${nonDot}${c}*|\\.${nonDot}${c}*|\\.\\.${c}+)`;
+  const max = MAX_SEGMENT_BYTES;
+  const segment = `(?:${nonDot}${c}{0,${max - 1}}|\\.${nonDot}${c}{0,${max - 2}}|\\.\\.${c}{1,${max - 2}})`;
   return `^(?:${prefixes.join('|')})(?:/${segment})+$`;
 }
