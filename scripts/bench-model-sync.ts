@@ -16,12 +16,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
 import { deflateRawSync } from 'zlib';
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateDocumentCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { CreateDocumentCommand, ListCommandsCommand } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { MOTO_ENV, startMoto } from '../__tests__/model-sync/moto';
+import { modelSyncLambdaEnv, motoClients, startMoto } from '../__tests__/model-sync/moto';
 import { bundleLambda, findProjectRoot, LambdaBundle } from '../constructs/models/lambda-bundle';
 import { MODEL_SYNC_ENTRY, MODEL_SYNC_RUNTIME } from '../constructs/models/model-sync-function';
 import { modelSyncDocumentContent } from '../constructs/models/model-sync-document';
@@ -69,24 +69,8 @@ async function motoFigures(deployed: LambdaBundle) {
   const { handler } = require(join(deployed.directory, 'index.js')) as { handler: (e: SQSEvent, c: Context) => Promise<SQSBatchResponse> };
   const moto = await startMoto();
   try {
-    Object.assign(process.env, MOTO_ENV, {
-      AWS_ENDPOINT_URL: moto.endpoint,
-      MODELS_BUCKET: BUCKET,
-      MODEL_PREFIXES: PREFIXES.join(','),
-      SYNC_DOCUMENT_NAME: DOCUMENT,
-      TARGET_TAG_KEY: 'comfyui-model-sync',
-      TARGET_TAG_VALUE: CLUSTER,
-      COMMAND_LOG_GROUP: '/aws/ssm/bench',
-      COMMAND_MAX_CONCURRENCY: '100%',
-      COMMAND_MAX_ERRORS: '25%',
-      COMMAND_DELIVERY_TIMEOUT_SECONDS: '600',
-      DISPATCH_CONCURRENCY: '5',
-    });
-    const common = { endpoint: moto.endpoint, region: 'us-west-2' };
-    const s3 = new S3Client({ ...common, forcePathStyle: true });
-    const sqs = new SQSClient(common);
-    const ec2 = new EC2Client(common);
-    const ssm = new SSMClient(common);
+    Object.assign(process.env, modelSyncLambdaEnv(moto, { bucket: BUCKET, prefixes: PREFIXES, document: DOCUMENT, cluster: CLUSTER, commandLogGroup: '/aws/ssm/bench' }));
+    const { s3, sqs, ec2, ssm } = motoClients(moto);
     const context = { awsRequestId: 'bench', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
     // The handler logs one JSON line per key; keep the benchmark output readable.
     const realWrite = process.stdout.write.bind(process.stdout);

@@ -5,10 +5,10 @@
  * recorded are checked, for 0, 1 and 120 tagged GPU nodes. The handler is
  * the deployed bundle, so tree-shaking and the bundled SDK are tested too.
  */
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { CreateBucketCommand, DeleteObjectCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { Command, CreateDocumentCommand, ListCommandsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, DeleteObjectCommand, PutBucketNotificationConfigurationCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { Command, CreateDocumentCommand, ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
@@ -18,7 +18,7 @@ import { bundleLambda } from '../../constructs/models/lambda-bundle';
 import { MODEL_SYNC_ENTRY, MODEL_SYNC_RUNTIME } from '../../constructs/models/model-sync-function';
 import { modelSyncDocumentContent } from '../../constructs/models/model-sync-document';
 import { decodeS3EventKey } from '../../lambdas/model-sync/keys';
-import { Moto, MOTO_ENV, startMoto } from './moto';
+import { modelSyncLambdaEnv, Moto, motoClients, startMoto } from './moto';
 
 const BUCKET = 'comfyui-dev-models-123456789012-us-west-2';
 const DOCUMENT = 'comfyui-dev-model-sync';
@@ -46,28 +46,14 @@ function invokeBundle(event: SQSEvent, env: Record<string, string>): SQSBatchRes
 }
 
 let moto: Moto;
-let clients: { s3: S3Client; sqs: SQSClient; ec2: EC2Client; ssm: SSMClient };
+let clients: ReturnType<typeof motoClients>;
 const logLines: Record<string, unknown>[] = [];
 let lambdaEnv: Record<string, string> = {};
 
 beforeAll(async () => {
   moto = await startMoto();
-  lambdaEnv = {
-    ...MOTO_ENV,
-    AWS_ENDPOINT_URL: moto.endpoint,
-    MODELS_BUCKET: BUCKET,
-    MODEL_PREFIXES: PREFIXES.join(','),
-    SYNC_DOCUMENT_NAME: DOCUMENT,
-    TARGET_TAG_KEY: 'comfyui-model-sync',
-    TARGET_TAG_VALUE: CLUSTER,
-    COMMAND_LOG_GROUP: '/aws/ssm/comfyui-dev-model-sync',
-    COMMAND_MAX_CONCURRENCY: '100%',
-    COMMAND_MAX_ERRORS: '25%',
-    COMMAND_DELIVERY_TIMEOUT_SECONDS: '600',
-    DISPATCH_CONCURRENCY: '5',
-  };
-  const common = { endpoint: moto.endpoint, region: 'us-west-2', credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
-  clients = { s3: new S3Client({ ...common, forcePathStyle: true }), sqs: new SQSClient(common), ec2: new EC2Client(common), ssm: new SSMClient(common) };
+  lambdaEnv = modelSyncLambdaEnv(moto, { bucket: BUCKET, prefixes: PREFIXES, document: DOCUMENT, cluster: CLUSTER, commandLogGroup: '/aws/ssm/comfyui-dev-model-sync' });
+  clients = motoClients(moto);
 });
 
 afterAll(async () => {

@@ -6,6 +6,10 @@ import { ChildProcess, spawn } from 'child_process';
 import { existsSync } from 'fs';
 import { createServer } from 'net';
 import { dirname, join, resolve } from 'path';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 
 /** moto_server of the project's tool venv, found from this file (sources) or a bundle of it (.build/). */
 function findMotoServer(): string {
@@ -85,4 +89,37 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** What one scenario of the model-sync Lambda runs against: bucket, document, GPU node tag, log group. */
+export interface ModelSyncScenario {
+  readonly bucket: string;
+  readonly prefixes: readonly string[];
+  readonly document: string;
+  readonly cluster: string;
+  readonly commandLogGroup: string;
+}
+
+/** The Lambda's environment (as the model-sync stack sets it) with its SDK clients pointed at moto. */
+export function modelSyncLambdaEnv(moto: Moto, scenario: ModelSyncScenario): Record<string, string> {
+  return {
+    ...MOTO_ENV,
+    AWS_ENDPOINT_URL: moto.endpoint,
+    MODELS_BUCKET: scenario.bucket,
+    MODEL_PREFIXES: scenario.prefixes.join(','),
+    SYNC_DOCUMENT_NAME: scenario.document,
+    TARGET_TAG_KEY: 'comfyui-model-sync',
+    TARGET_TAG_VALUE: scenario.cluster,
+    COMMAND_LOG_GROUP: scenario.commandLogGroup,
+    COMMAND_MAX_CONCURRENCY: '100%',
+    COMMAND_MAX_ERRORS: '25%',
+    COMMAND_DELIVERY_TIMEOUT_SECONDS: '600',
+    DISPATCH_CONCURRENCY: '5',
+  };
+}
+
+/** SDK clients for setting up and inspecting a scenario in moto. */
+export function motoClients(moto: Moto): { s3: S3Client; sqs: SQSClient; ec2: EC2Client; ssm: SSMClient } {
+  const common = { endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
+  return { s3: new S3Client({ ...common, forcePathStyle: true }), sqs: new SQSClient(common), ec2: new EC2Client(common), ssm: new SSMClient(common) };
 }
