@@ -9,6 +9,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { NODE_BUNDLE_OPTIONS } from './esbuild-node.mjs';
 
 const [entryArg, ...args] = process.argv.slice(2);
 if (!entryArg) {
@@ -23,13 +24,8 @@ const outfile = join(root, '.build', 'run-ts', `${relative(root, entry).replace(
 let result;
 try {
   result = await build({
+    ...NODE_BUNDLE_OPTIONS,
     entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    packages: 'external',
-    sourcemap: 'inline',
     write: false,
     outfile,
     logLevel: 'silent',
