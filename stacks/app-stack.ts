@@ -4,7 +4,6 @@
  * of charts/comfyui with values computed from the other stacks. The same
  * platform values are exported as `chart_values` for `make values`.
  */
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { join } from 'path';
@@ -46,7 +45,7 @@ export class AppStack extends PlatformStack {
 
     const identity = new ComfyuiIdentity(this, 'Comfyui', {
       roleName: `${this.prefix}-comfyui`,
-      accountId: new DataAwsCallerIdentity(this, 'Account').accountId,
+      accountId: this.accountId,
       clusterName: cluster.clusterName,
       namespace: app.namespace,
       serviceAccount: app.serviceAccount,

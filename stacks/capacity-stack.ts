@@ -5,8 +5,6 @@
  * Pod Identity role. AWS only: the in-cluster half (Helm releases, NodePool,
  * EC2NodeClass) is the cluster-addons stack.
  */
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { Construct } from 'constructs';
 import { modelSyncCommandLogGroup, PlatformConfig } from '../config';
 import { LOAD_BALANCER_CONTROLLER_NAMESPACE, loadBalancerControllerStatements } from '../constructs/addons/load-balancer-controller-policy';
@@ -33,8 +31,7 @@ export class CapacityStack extends PlatformStack {
   constructor(scope: Construct, id: string, props: CapacityStackProps) {
     super(scope, id, { config: props.config });
     const { config, cluster, storage } = props;
-    const accountId = new DataAwsCallerIdentity(this, 'Account').accountId;
-    const partition = new DataAwsPartition(this, 'Partition').partition;
+    const { accountId, partition } = this;
 
     const nodeRole = new GpuNodeRole(this, 'GpuNodeRole', {
       name: `${this.prefix}-gpu-node`,

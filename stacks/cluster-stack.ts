@@ -9,8 +9,6 @@
  * the nodes need to become Ready, so they go first; CoreDNS and the S3 CSI
  * driver have Deployments that need nodes, so they follow the node group.
  */
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { Annotations } from 'cdktf';
 import { Construct } from 'constructs';
 import { clusterName, defaultTags, karpenterDiscoveryTag, SYSTEM_NODE_LABEL, SYSTEM_NODE_TAINT, SYSTEM_NODE_TOLERATION } from '../config';
@@ -40,8 +38,7 @@ export class ClusterStack extends PlatformStack {
     const { config, network, storage } = props;
     const cluster = config.cluster;
     const name = clusterName(config);
-    const accountId = new DataAwsCallerIdentity(this, 'Account').accountId;
-    const partition = new DataAwsPartition(this, 'Partition').partition;
+    const { accountId, partition } = this;
 
     const secretsKey = new SecretsKey(this, 'SecretsKey', { alias: `alias/${this.prefix}-eks-secrets`, accountId, partition });
 

@@ -6,7 +6,6 @@
  * Function, or a Cognito user pool checked by the ALB), optional WAF and
  * custom domain, and the bucket both write access logs to.
  */
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { BasicAuth } from '../constructs/edge/basic-auth';
@@ -34,13 +33,14 @@ export class EdgeStack extends PlatformStack {
     super(scope, id, props);
     const { config, network, cluster } = props;
     const edge = config.edge;
-    const account = new DataAwsCallerIdentity(this, 'Account').accountId;
+    const account = this.accountId;
     const https = edge.alb.https;
 
     const logs = new EdgeLogBucket(this, 'Logs', {
       // "edgelog" is as long as "outputs", the longest purpose the config's name-length check allows for.
       bucketName: `${this.prefix}-edgelog-${account}-${config.region}`,
       accountId: account,
+      partition: this.partition,
       region: config.region,
       expireDays: edge.logExpireDays,
     });

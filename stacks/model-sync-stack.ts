@@ -9,7 +9,6 @@
  * AWS-only (no kubernetes/helm providers). It owns the bucket's notification
  * configuration; the bucket itself belongs to the storage stack.
  */
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { Construct } from 'constructs';
 import { gpuNodeTag, modelSyncCommandLogGroup, nodeModelPaths } from '../config';
 import { ModelSyncDocument } from '../constructs/models/model-sync-document';
@@ -36,7 +35,7 @@ export class ModelSyncStack extends PlatformStack {
     const { config, storage } = props;
     const sync = config.models.syncLambda;
     const name = `${this.prefix}-model-sync`;
-    const accountId = new DataAwsCallerIdentity(this, 'Account').accountId;
+    const accountId = this.accountId;
 
     const document = new ModelSyncDocument(this, 'Document', {
       name,
@@ -74,6 +73,7 @@ export class ModelSyncStack extends PlatformStack {
       functionName: name,
       region: config.region,
       accountId,
+      partition: this.partition,
       bucket: storage.modelsBucket,
       prefixes: config.models.prefixes,
       queue: queue.queue,

@@ -5,8 +5,6 @@
  * traffic (model sync, image layers) bypasses NAT through a gateway endpoint,
  * and flow logs record all traffic. No dependencies.
  */
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { Construct } from 'constructs';
 import { karpenterDiscoveryTag } from '../config';
 import { S3GatewayEndpoint } from '../constructs/network/s3-gateway-endpoint';
@@ -46,8 +44,8 @@ export class NetworkStack extends PlatformStack {
       namePrefix: this.prefix,
       retentionDays: config.network.flowLogRetentionDays,
       kmsKeyArn: config.network.flowLogKmsKeyArn,
-      accountId: new DataAwsCallerIdentity(this, 'Account').accountId,
-      partition: new DataAwsPartition(this, 'Partition').partition,
+      accountId: this.accountId,
+      partition: this.partition,
       region: config.region,
     });
 

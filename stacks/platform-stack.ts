@@ -3,6 +3,8 @@
  * and the configured state backend. Stacks derive from it and compose
  * constructs; they hold little logic of their own.
  */
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { LocalBackend, S3Backend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
@@ -21,6 +23,8 @@ export class PlatformStack extends TerraformStack {
   public readonly prefix: string;
   /** The stack's AWS provider (default tags and region from config). */
   public readonly awsProvider: AwsProvider;
+  private account?: string;
+  private awsPartition?: string;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id);
@@ -31,6 +35,16 @@ export class PlatformStack extends TerraformStack {
       region: props.config.region,
       defaultTags: [{ tags: defaultTags(props.config) }],
     });
+  }
+
+  /** Account id of the deployment (one caller-identity lookup per stack, made on first use). */
+  public get accountId(): string {
+    return (this.account ??= new DataAwsCallerIdentity(this, 'Account').accountId);
+  }
+
+  /** AWS partition (`aws`, `aws-cn`, `aws-us-gov`) for ARNs (one lookup per stack, made on first use). */
+  public get partition(): string {
+    return (this.awsPartition ??= new DataAwsPartition(this, 'Partition').partition);
   }
 }
 

@@ -4,13 +4,11 @@
  * stack (node role) and the model-sync stack can all take its outputs
  * without a cycle.
  */
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { Construct } from 'constructs';
 import { DataKey } from '../constructs/storage/data-key';
 import { SecureBucket } from '../constructs/storage/secure-bucket';
 import { BucketRef, StorageOutputs } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 
 export class StorageStack extends PlatformStack {
   /** Typed outputs for the stacks that use the buckets. */
@@ -19,11 +17,11 @@ export class StorageStack extends PlatformStack {
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const account = new DataAwsCallerIdentity(this, 'Account').accountId;
-    const partition = new DataAwsPartition(this, 'Partition').partition;
+    const account = this.accountId;
+    const partition = this.partition;
     const bucketName = (purpose: string) => `${this.prefix}-${purpose}-${account}-${config.region}`;
 
-    const dataKey = new DataKey(this, 'DataKey', { alias: `alias/${this.prefix}-data`, accountId: account });
+    const dataKey = new DataKey(this, 'DataKey', { alias: `alias/${this.prefix}-data`, accountId: account, partition });
 
     const logs = new SecureBucket(this, 'LogsBucket', {
       bucketName: bucketName('logs'),

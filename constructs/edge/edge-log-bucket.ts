@@ -8,7 +8,6 @@ import { DataAwsElbServiceAccount } from '@cdktf/provider-aws/lib/data-aws-elb-s
 import { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { Construct } from 'constructs';
 import { SecureBucket } from '../storage/secure-bucket';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 
 /** Key prefix of ALB access logs. */
 export const ALB_LOG_PREFIX = 'alb';
@@ -31,6 +30,8 @@ export interface EdgeLogBucketProps {
   readonly bucketName: string;
   /** Account id (token) that owns the ALB and the distribution. */
   readonly accountId: string;
+  /** AWS partition of the bucket and log-delivery ARNs. */
+  readonly partition: string;
   /** Deployment region (selects the ELB log-delivery principal). */
   readonly region: string;
   /** Days after which logs expire. */
@@ -43,8 +44,7 @@ export class EdgeLogBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: EdgeLogBucketProps) {
     super(scope, id);
-    const partition = new DataAwsPartition(this, 'Partition').partition;
-    const arn = `arn:${partition}:s3:::${props.bucketName}`;
+    const arn = `arn:${props.partition}:s3:::${props.bucketName}`;
     const albLogs = `${arn}/${ALB_LOG_PREFIX}/AWSLogs/${props.accountId}/*`;
 
     const elbPrincipals = [{ type: 'Service', identifiers: ['logdelivery.elasticloadbalancing.amazonaws.com'] }];
@@ -71,7 +71,7 @@ export class EdgeLogBucket extends Construct {
           { test: 'StringEquals', variable: 's3:x-amz-acl', values: ['bucket-owner-full-control'] },
           { test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] },
           // CloudFront log delivery sources live in us-east-1.
-          { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${partition}:logs:us-east-1:${props.accountId}:delivery-source:*`] },
+          { test: 'ArnLike', variable: 'aws:SourceArn', values: [`arn:${props.partition}:logs:us-east-1:${props.accountId}:delivery-source:*`] },
         ],
       },
     ];

@@ -24,7 +24,6 @@ import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/model-sync/settings';
 import { bundleLambda, LambdaBundle } from './lambda-bundle';
 import { occurrenceAlarm } from './occurrence-alarm';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 
 export interface ModelSyncFunctionProps {
   /** Function name. */
@@ -33,6 +32,8 @@ export interface ModelSyncFunctionProps {
   readonly region: string;
   /** Account id (token). */
   readonly accountId: string;
+  /** AWS partition of the instance ARNs. */
+  readonly partition: string;
   /** Models bucket name and ARN. */
   readonly bucket: { readonly name: string; readonly arn: string };
   /** Model folders (config.models.prefixes). */
@@ -129,7 +130,7 @@ export class ModelSyncFunction extends Construct {
           sid: 'SendToThisClustersGpuNodesOnly',
           effect: 'Allow',
           actions: ['ssm:SendCommand'],
-          resources: [`arn:${new DataAwsPartition(this, 'Partition').partition}:ec2:${props.region}:${props.accountId}:instance/*`],
+          resources: [`arn:${props.partition}:ec2:${props.region}:${props.accountId}:instance/*`],
           condition: [{ test: 'StringEquals', variable: `ssm:resourceTag/${props.targetTag.key}`, values: [props.targetTag.value] }],
         },
         {

@@ -7,13 +7,14 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { Construct } from 'constructs';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 
 export interface DataKeyProps {
   /** Alias, starting with `alias/`. */
   readonly alias: string;
   /** Account id (token) whose IAM policies may grant use of the key. */
   readonly accountId: string;
+  /** AWS partition of the account ARN. */
+  readonly partition: string;
 }
 
 export class DataKey extends Construct {
@@ -22,13 +23,12 @@ export class DataKey extends Construct {
 
   constructor(scope: Construct, id: string, props: DataKeyProps) {
     super(scope, id);
-    const partition = new DataAwsPartition(this, 'Partition').partition;
     const policy = new DataAwsIamPolicyDocument(this, 'Policy', {
       statement: [
         {
           sid: 'DelegateToIam',
           effect: 'Allow',
-          principals: [{ type: 'AWS', identifiers: [`arn:${partition}:iam::${props.accountId}:root`] }],
+          principals: [{ type: 'AWS', identifiers: [`arn:${props.partition}:iam::${props.accountId}:root`] }],
           actions: ['kms:*'],
           resources: ['*'],
         },
