@@ -12,19 +12,27 @@ import { App } from 'cdktf';
 import { loadConfig } from './config';
 import { buildPlatform } from './stacks/app';
 
+interface Annotation {
+  readonly constructPath: string;
+  readonly level: string;
+  readonly message: string;
+}
+
 /**
- * Error annotations of every stack (the synth-time policy, docs/security.md),
- * read from the manifest, one line each: `[RULE] message at construct/path`.
+ * Annotations of every stack, read once from the manifest: errors (the
+ * synth-time policy, docs/security.md) as `[RULE] message at construct/path`,
+ * warnings as `warning: construct/path: message` (cdktf writes them only to
+ * the manifest, so `make synth` prints them).
  */
-function errorAnnotations(dir: string): string[] {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
-    stacks: Record<string, { annotations?: { constructPath: string; level: string; message: string }[] }>;
-  };
-  return Object.values(manifest.stacks).flatMap((stack) =>
-    (stack.annotations ?? [])
+function readAnnotations(dir: string): { errors: string[]; warnings: string[] } {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { stacks: Record<string, { annotations?: Annotation[] }> };
+  const all = Object.values(manifest.stacks).flatMap((stack) => stack.annotations ?? []);
+  return {
+    errors: all
       .filter((a) => a.level === '@cdktf/error')
       .map((a) => (a.message.endsWith(` at ${a.constructPath}`) ? a.message : `${a.message} (at ${a.constructPath})`)),
-  );
+    warnings: all.filter((a) => a.level.endsWith('warn')).map((a) => `warning: ${a.constructPath}: ${a.message}`),
+  };
 }
 
 function main(): number {
@@ -46,14 +54,14 @@ function main(): number {
     const app = new App({ outdir: staging, skipBackendValidation: false });
     buildPlatform(app, result.config);
     app.synth();
-    const errors = errorAnnotations(staging);
+    const { errors, warnings } = readAnnotations(staging);
     if (errors.length > 0) {
       rmSync(staging, { recursive: true, force: true });
       process.stderr.write(`Synthesis stopped by ${errors.length} error(s) (policy rules: docs/security.md):\n`);
       for (const line of errors) process.stderr.write(`  ${line}\n`);
       return 1;
     }
-    printWarnings(staging);
+    for (const line of warnings) process.stderr.write(`${line}\n`);
     rmSync(outdir, { recursive: true, force: true });
     renameSync(staging, outdir);
   } catch (e) {
@@ -62,18 +70,6 @@ function main(): number {
     return 1;
   }
   return 0;
-}
-
-/** Warnings only land in manifest.json; print them so `make synth` shows them. */
-function printWarnings(dir: string): void {
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
-    stacks: Record<string, { annotations: { constructPath: string; level: string; message: string }[] }>;
-  };
-  for (const stack of Object.values(manifest.stacks)) {
-    for (const annotation of stack.annotations) {
-      if (annotation.level.endsWith('warn')) process.stderr.write(`warning: ${annotation.constructPath}: ${annotation.message}\n`);
-    }
-  }
 }
 
 process.exitCode = main();
