@@ -140,6 +140,18 @@ describe('comfy run', () => {
     expect(keep.interrupts).toHaveLength(0);
   });
 
+  it('exits 9 at once when the server restarts and forgets the prompt, reporting the socket loss once per outage', async () => {
+    // The port stays closed for 2.5 s: several reconnect attempts fail (connection refused) before it is back.
+    const fake = await fakeServer({ scenario: 'restart', refuseMs: 2_500, stepDelayMs: 20 });
+    const started = Date.now();
+    const r = await cli(['run', SDXL, '--url', fake.url, '--timeout', '20s', '--set', '3.inputs.steps=10', '--retries', '0']);
+    expect(r.stderr).toMatch(/error: prompt \S+ is no longer known to the server \(restarted\?\)/);
+    expect(r.code).toBe(EXIT_CODES.server);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(r.stderr.match(/progress socket lost/g)).toHaveLength(1);
+    expect(r.stderr).toContain('progress socket reconnected');
+  });
+
   it('exits 4 with wrong credentials and passes with COMFY_USER/COMFY_PASSWORD', async () => {
     const fake = await fakeServer({ auth: { username: 'ana', password: 'pw' } });
     const bad = await cli(['run', SDXL, '--url', fake.url, '--user', 'ana:wrong', ...FAST_ARGS]);

@@ -140,7 +140,8 @@ export class ComfyClient {
   private readonly authorization?: string;
   private socket?: EventSocket;
   private readonly tracks = new Map<string, PromptTrack>();
-  private readonly kicks = new Set<() => void>();
+  /** Waiters to wake when the socket state changes; `reconnected` asks them to check /queue for a lost prompt. */
+  private readonly kicks = new Set<(reconnected: boolean) => void>();
   /** Prompt ComfyUI is running for this client (from execution_start), to attribute id-less events. */
   private runningPromptId?: string;
 
@@ -312,7 +313,7 @@ export class ComfyClient {
       onMessage: (message) => this.handleMessage(message.type, message.data),
       onState: (state, detail) => {
         this.emit({ type: 'connection', state, detail });
-        for (const kick of this.kicks) kick(); // re-check /history now and re-pace polling
+        for (const kick of this.kicks) kick(state === 'open'); // re-check /history now and re-pace polling
       },
       handshakeTimeoutMs: this.settings.requestTimeoutMs,
       reconnectDelayMs: this.settings.reconnectDelayMs,
@@ -340,8 +341,10 @@ export class ComfyClient {
 
   /**
    * Waits until a prompt finishes; resolves with its outputs, rejects with
-   * ExecutionError (failed or interrupted), TimeoutError, AuthError, or the
-   * abort reason of `signal`. Waiting never cancels the prompt: see cancel().
+   * ExecutionError (failed or interrupted), TimeoutError, AuthError,
+   * ServerError when the server no longer knows the prompt (it restarted and
+   * lost its in-memory queue), or the abort reason of `signal`. Waiting never
+   * cancels the prompt: see cancel().
    */
   waitForCompletion(promptId: string, options: WaitOptions = {}): Promise<PromptResult> {
     const track = this.trackFor(promptId);
@@ -353,6 +356,9 @@ export class ComfyClient {
       let historyBusy = false;
       let lagChecks = 0;
       let pollFailureReported = false;
+      // A restarted ComfyUI forgets its queue and history: /queue is read after every reconnect and on the slow cadence.
+      let lastQueueCheck = Date.now();
+      let queueCheckDue = false;
 
       const deliver = (event: ProgressEvent): void => {
         options.onEvent?.(event);
@@ -380,8 +386,26 @@ export class ComfyClient {
         if (historyBusy || done) return;
         historyBusy = true;
         try {
-          const entry = await this.history(promptId);
+          let entry = await this.history(promptId);
           if (done) return;
+          if (!entry && !track.terminal && (queueCheckDue || Date.now() - lastQueueCheck >= this.settings.socketPollIntervalMs)) {
+            queueCheckDue = false;
+            lastQueueCheck = Date.now();
+            const known = await this.isQueued(promptId);
+            // It may have finished between the two reads: history again before calling it lost.
+            if (!known) entry = await this.history(promptId);
+            if (done) return;
+            if (!known && !entry) {
+              finish(
+                new ServerError(
+                  `prompt ${promptId} is no longer known to the server (restarted?)`,
+                  undefined,
+                  'Neither /queue nor /history has it: ComfyUI restarted (pod restart, out-of-memory kill, node replaced) and lost its queue. Check the pod, then submit it again.',
+                ),
+              );
+              return;
+            }
+          }
           if (entry) {
             for (const [type, data] of entry.status?.messages ?? []) {
               if (type === 'execution_cached' && Array.isArray(data.nodes)) for (const n of data.nodes) track.cached.add(String(n));
@@ -410,7 +434,8 @@ export class ComfyClient {
         const interval = track.terminal ? HISTORY_LAG_POLL_MS : this.socket?.isOpen ? this.settings.socketPollIntervalMs : this.settings.pollIntervalMs;
         pollTimer = setTimeout(() => void checkHistory().then(schedule), interval);
       };
-      function kick(): void {
+      function kick(reconnected = false): void {
+        if (reconnected) queueCheckDue = true;
         void checkHistory().then(schedule);
       }
       const onAbort = (): void => finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
@@ -440,6 +465,12 @@ export class ComfyClient {
   }
 
   // -------------------------------------------------------------- internals
+
+  /** True while the prompt is pending or running in the server queue. */
+  private async isQueued(promptId: string): Promise<boolean> {
+    const queue = await this.queue();
+    return [...queue.queue_running, ...queue.queue_pending].some((item) => item[1] === promptId);
+  }
 
   private handleMessage(type: string, data: Record<string, unknown>): void {
     const promptId = typeof data.prompt_id === 'string' ? data.prompt_id : this.runningPromptId;

@@ -81,6 +81,7 @@ export class EventSocket {
   private connect(firstResult?: (err?: ComfyError) => void): void {
     if (this.closed) return;
     let settled = false;
+    let opened = false;
     const settle = (err?: ComfyError): void => {
       if (settled) return;
       settled = true;
@@ -110,6 +111,7 @@ export class EventSocket {
       ws.terminate();
     });
     ws.on('open', () => {
+      opened = true;
       this.connections += 1;
       this.attempt = 0;
       this.awaitingPong = 0;
@@ -136,7 +138,8 @@ export class EventSocket {
         settle(new UnreachableError(`WebSocket ${this.options.url.origin} closed during the handshake (code ${code})`));
         return;
       }
-      if (this.closed) return;
+      // A failed reconnect attempt (refused, reset) also ends in 'close': that outage was reported when the open connection closed.
+      if (this.closed || !opened) return;
       this.options.onState('closed', `code ${code}${reason.length ? ` ${reason.toString()}` : ''}`);
       this.scheduleReconnect();
     });
