@@ -349,7 +349,7 @@ describe('ComfyClient against a fake ComfyUI', () => {
       const err = (await client.queue().catch((e: unknown) => e)) as ServerError;
       expect(err).toBeInstanceOf(ServerError);
       expect(err).toMatchObject({ status: 502, kind: 'server' });
-      expect(err.message).toContain('GET /queue: HTTP 502: <html><body>502 Bad Gateway</body></html>');
+      expect(err.message).toContain(`GET ${url}queue: HTTP 502: <html><body>502 Bad Gateway</body></html>`);
       expect(err.hint).toContain('No healthy ComfyUI pod');
       expect(hits).toBe(3);
     });
