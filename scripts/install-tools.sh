@@ -3,7 +3,7 @@
 # (npm, the Go module proxy, PyPI, Debian). Idempotent: every tool is pinned,
 # cached under .tools/ (git-ignored) and skipped when already there.
 #
-# Usage: scripts/install-tools.sh [node] [go] [python] [apt] [crds] [schemas]   (default: all)
+# Usage: scripts/install-tools.sh [node] [go] [python] [apt] [crds] [schemas] [lockpip]   (default: all)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -26,6 +26,11 @@ ACTIONLINT_VERSION=v1.7.11
 # trivy needs Go's encoding/json/v2 experiment (GOEXPERIMENT=jsonv2).
 TRIVY_VERSION=v0.67.2
 PY_PACKAGES=(checkov==3.3.30 "moto[server]==5.2.5" awscli==1.46.3 yamllint==1.38.0 kubernetes-validate==1.37.0)
+# pip that resolves the ComfyUI image lock (scripts/lock-image-requirements.sh)
+# and dry-runs it in the tests, in a venv of its own so its version is pinned
+# apart from the tools venv.
+LOCK_PIP_VERSION=25.2
+LOCK_VENV="$TOOLS/lock-venv"
 APT_PACKAGES=(shellcheck mdadm xfsprogs bats util-linux e2fsprogs jq)
 # Karpenter CRDs the rendered NodePool/EC2NodeClass are validated against;
 # keep in step with the karpenter.version default in config/schema.ts (a test checks).
@@ -86,6 +91,18 @@ install_python() {
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
   stamp_set "python@$want"
+}
+
+install_lock_pip() {
+  if stamp_ok "lock-pip@$LOCK_PIP_VERSION" && [[ -x "$LOCK_VENV/bin/pip" ]]; then
+    log "lock pip $LOCK_PIP_VERSION present (skip)"
+    return
+  fi
+  log "lock venv: pip==$LOCK_PIP_VERSION"
+  rm -rf "$LOCK_VENV"
+  python3 -m venv "$LOCK_VENV"
+  "$LOCK_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "pip==$LOCK_PIP_VERSION"
+  stamp_set "lock-pip@$LOCK_PIP_VERSION"
 }
 
 install_apt() {
@@ -157,7 +174,7 @@ install_schemas() {
 }
 
 groups=("$@")
-[[ ${#groups[@]} -gt 0 ]] || groups=(node go python apt crds schemas)
+[[ ${#groups[@]} -gt 0 ]] || groups=(node go python apt crds schemas lockpip)
 for group in "${groups[@]}"; do
   case "$group" in
     node) install_node ;;
@@ -166,6 +183,7 @@ for group in "${groups[@]}"; do
     apt) install_apt ;;
     crds) install_karpenter_crds ;;
     schemas) install_schemas ;;
-    *) log "unknown group '$group' (expected node, go, python, apt, crds, schemas)"; exit 2 ;;
+    lockpip) install_lock_pip ;;
+    *) log "unknown group '$group' (expected node, go, python, apt, crds, schemas, lockpip)"; exit 2 ;;
   esac
 done

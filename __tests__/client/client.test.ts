@@ -165,6 +165,29 @@ describe('ComfyClient against a fake ComfyUI', () => {
     expect(second.events.filter((e) => e.type === 'progress')).toHaveLength(6);
   });
 
+  it('fails at once with a server error (exit 9) when a restart lost the prompt, instead of waiting for the timeout', async () => {
+    // GIVEN a server that restarts half way through the sampler and comes back without the prompt
+    const { fake, client } = await setup({ scenario: 'restart', refuseMs: 300 });
+    const started = Date.now();
+    // WHEN the client follows the prompt with a generous timeout
+    const err = (await submitAndWait(client, TWO_IMAGES, 30_000).catch((e: unknown) => e)) as ServerError;
+    // THEN it notices after the reconnect that neither /queue nor /history knows the prompt
+    expect(fake.restarts).toBe(1);
+    expect(err).toBeInstanceOf(ServerError);
+    expect(err.exitCode).toBe(9);
+    expect(err.message).toMatch(/^prompt [0-9a-f-]{36} is no longer known to the server \(restarted\?\)$/);
+    expect(err.hint).toContain('submit it again');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('also notices a lost prompt on the slow poll when it follows by polling only', async () => {
+    const { client } = await setup({ scenario: 'restart', refuseMs: 200 }, { socketPollIntervalMs: 500 });
+    const { promptId } = await client.submit(TWO_IMAGES); // no WebSocket: /history polling, /queue on the slow cadence
+    const err = await client.waitForCompletion(promptId, { timeoutMs: 30_000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ServerError);
+    expect((err as ServerError).message).toBe(`prompt ${promptId} is no longer known to the server (restarted?)`);
+  });
+
   it('falls back to polling /history when no WebSocket can be opened', async () => {
     const { client, events } = await setup({ websocket: false });
     const { result } = await submitAndWait(client, TWO_IMAGES);
@@ -326,7 +349,7 @@ describe('ComfyClient against a fake ComfyUI', () => {
       const err = (await client.queue().catch((e: unknown) => e)) as ServerError;
       expect(err).toBeInstanceOf(ServerError);
       expect(err).toMatchObject({ status: 502, kind: 'server' });
-      expect(err.message).toContain('GET /queue: HTTP 502: <html><body>502 Bad Gateway</body></html>');
+      expect(err.message).toContain(`GET ${url}queue: HTTP 502: <html><body>502 Bad Gateway</body></html>`);
       expect(err.hint).toContain('No healthy ComfyUI pod');
       expect(hits).toBe(3);
     });

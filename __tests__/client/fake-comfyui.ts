@@ -6,7 +6,7 @@
  * stickiness cookies. Scripted scenarios inject failures.
  *
  * Standalone: node scripts/run-ts.mjs __tests__/client/fake-comfyui.ts --port 8188
- *   [--host 127.0.0.1] [--scenario success|execution_error|drop_ws|hang] [--user NAME:PASS] [--step-delay MS]
+ *   [--host 127.0.0.1] [--scenario success|execution_error|drop_ws|hang|restart] [--user NAME:PASS] [--step-delay MS]
  */
 import { randomUUID } from 'crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
@@ -23,7 +23,12 @@ export type Scenario =
   /** Half way through the first sampler, drop every WebSocket and refuse new ones for `refuseMs`. */
   | 'drop_ws'
   /** The first sampler never finishes (until interrupted). */
-  | 'hang';
+  | 'hang'
+  /**
+   * Half way through the first sampler the server "restarts" (pod restart, OOM kill): it stops listening
+   * for `refuseMs` (connections refused), and comes back with an empty queue and history.
+   */
+  | 'restart';
 
 /** Options of the fake server. */
 export interface FakeComfyOptions {
@@ -39,7 +44,7 @@ export interface FakeComfyOptions {
   readonly stepDelayMs?: number;
   /** Delay per executed node (default 1 ms). */
   readonly nodeDelayMs?: number;
-  /** How long new WebSockets are refused after a drop (default 300 ms). */
+  /** How long new WebSockets are refused after a drop, or the port stays closed in a restart (default 300 ms). */
   readonly refuseMs?: number;
   /** Delay between execution_success and the history entry appearing (default 0). */
   readonly historyLagMs?: number;
@@ -76,6 +81,8 @@ interface QueueItem {
   readonly extraData: Record<string, unknown>;
   readonly outputs: string[];
   interrupted?: boolean;
+  /** Lost in a restart: the worker drops it without a trace. */
+  lost?: boolean;
 }
 
 const DEFAULT_MODELS: Record<string, string[]> = {
@@ -111,6 +118,8 @@ export class FakeComfyUI {
   readonly deleted: string[] = [];
   /** WebSocket connections accepted so far. */
   wsConnections = 0;
+  /** Restarts so far (scenario `restart` or restart()). */
+  restarts = 0;
   /** Scenario of executions from now on. */
   scenario: Scenario;
 
@@ -129,6 +138,8 @@ export class FakeComfyUI {
   private lastNodeId?: string;
   private workerBusy = false;
   private stopped = false;
+  private port?: number;
+  private relistenTimer?: NodeJS.Timeout;
   private readonly opts: Required<Omit<FakeComfyOptions, 'auth' | 'bearerToken' | 'log'>> & Pick<FakeComfyOptions, 'auth' | 'bearerToken' | 'log'>;
 
   constructor(options: FakeComfyOptions = {}) {
@@ -161,24 +172,49 @@ export class FakeComfyUI {
   start(): Promise<string> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.opts.port, this.opts.host, () => resolve(this.url));
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.port = (this.server.address() as AddressInfo).port;
+        resolve(this.url);
+      });
     });
   }
 
-  /** Base URL (after start). */
+  /** Base URL (after start; stays the same across restarts). */
   get url(): string {
-    const address = this.server.address() as AddressInfo;
-    return `http://${this.opts.host}:${address.port}`;
+    return `http://${this.opts.host}:${this.port}`;
+  }
+
+  /**
+   * Simulates a ComfyUI restart: every connection is cut, the port is closed
+   * for `downMs`, and the server comes back with an empty queue, history and
+   * cache (ComfyUI keeps them in memory only). The running prompt vanishes.
+   */
+  restart(downMs = this.opts.refuseMs): void {
+    this.restarts += 1;
+    if (this.running) this.running.lost = true;
+    for (const item of this.queue) item.lost = true;
+    this.queue.length = 0;
+    this.running = undefined;
+    this.history.clear();
+    this.cache.clear();
+    this.sockets.clear();
+    for (const ws of this.wss.clients) ws.terminate();
+    this.server.close();
+    this.server.closeAllConnections();
+    this.relistenTimer = setTimeout(() => {
+      if (!this.stopped) this.server.listen(this.port, this.opts.host);
+    }, downMs);
   }
 
   /** Stops the server, its sockets and the worker. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.relistenTimer);
     if (this.running) this.running.interrupted = true;
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
   }
 
   /** Requests (HTTP and WebSocket) to a path. */
@@ -376,7 +412,7 @@ export class FakeComfyUI {
         const item = this.queue.shift() as QueueItem;
         this.running = item;
         await this.execute(item);
-        this.running = undefined;
+        if (this.running === item) this.running = undefined;
         this.lastNodeId = undefined;
         this.broadcastStatus();
       }
@@ -417,13 +453,16 @@ export class FakeComfyUI {
       const steps = typeof node.inputs.steps === 'number' ? node.inputs.steps : 0;
       for (let step = 1; step <= steps; step += 1) {
         const firstSampler = !this.scenarioFired;
+        if (item.lost) return;
         if (item.interrupted || (this.scenario === 'hang' && firstSampler)) {
           this.scenarioFired = true;
-          while (!item.interrupted && !this.stopped) await sleep(5);
+          while (!item.interrupted && !this.stopped && !item.lost) await sleep(5);
+          if (item.lost) return;
           fail('execution_interrupted', { node_id: id, node_type: node.class_type });
           return;
         }
         await sleep(this.opts.stepDelayMs);
+        if (item.lost) return;
         toClient('progress', { value: step, max: steps, prompt_id: item.promptId, node: id });
         if (step === Math.ceil(steps / 2) && firstSampler && this.scenario === 'execution_error') {
           this.scenarioFired = true;
@@ -436,6 +475,11 @@ export class FakeComfyUI {
             current_inputs: {},
             current_outputs: [],
           });
+          return;
+        }
+        if (step === Math.ceil(steps / 2) && firstSampler && this.scenario === 'restart') {
+          this.scenarioFired = true;
+          this.restart();
           return;
         }
         if (step === Math.ceil(steps / 2) && firstSampler && this.scenario === 'drop_ws') {
@@ -453,10 +497,12 @@ export class FakeComfyUI {
       }
       executed.push(id);
     }
+    if (item.lost) return;
     event('execution_success', { prompt_id: item.promptId, timestamp: Date.now() });
-    const entry = historyEntry(item, outputs, 'success', messages);
-    if (this.opts.historyLagMs > 0) setTimeout(() => this.history.set(item.promptId, entry), this.opts.historyLagMs);
-    else this.history.set(item.promptId, entry);
+    // Like ComfyUI: the prompt stays in queue_running until its history entry is written (task_done), after execution_success.
+    if (this.opts.historyLagMs > 0) await sleep(this.opts.historyLagMs);
+    if (item.lost) return;
+    this.history.set(item.promptId, historyEntry(item, outputs, 'success', messages));
     toClient('executing', { node: null, prompt_id: item.promptId });
   }
 
@@ -657,7 +703,7 @@ function standaloneOptions(argv: string[]): FakeComfyOptions {
   };
   const user = value('--user');
   const scenario = (value('--scenario') ?? 'success') as Scenario;
-  if (!['success', 'execution_error', 'drop_ws', 'hang'].includes(scenario)) throw new Error(`unknown --scenario ${scenario}`);
+  if (!['success', 'execution_error', 'drop_ws', 'hang', 'restart'].includes(scenario)) throw new Error(`unknown --scenario ${scenario}`);
   return {
     host: value('--host') ?? '127.0.0.1',
     port: Number(value('--port') ?? 8188),

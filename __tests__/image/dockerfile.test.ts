@@ -56,9 +56,19 @@ describe('images/comfyui/Dockerfile', () => {
     expect(dockerfile).toContain('/src/.comfyui-commit');
   });
 
-  it('keeps the base image torch build (constraints) and checks it', () => {
-    expect(readFileSync(join(IMAGE, 'constraints.txt'), 'utf8')).toMatch(/^torch==2\.8\.0$/m);
-    expect(dockerfile).toContain('-c /tmp/constraints.txt');
+  it('installs Python packages only from the hashed lock, after checking it covers the release requirements, keeping the base torch', () => {
+    const pipInstalls = instructions.filter((i) => i.keyword === 'RUN' && /pip install/.test(i.args));
+    expect(pipInstalls).toHaveLength(1);
+    const run = pipInstalls[0].args;
+    expect(run).toContain('python -m pip install --no-cache-dir --require-hashes --no-deps -r /tmp/lock/requirements.lock');
+    expect(run.match(/pip install/g)).toHaveLength(1);
+    // the release's own requirements.txt is checked against the lock first, never installed
+    expect(run.indexOf('python /tmp/lock/check-lock.py "${COMFYUI_HOME}/requirements.txt" /tmp/lock/requirements.lock')).toBeGreaterThanOrEqual(0);
+    expect(run.indexOf('check-lock.py')).toBeLessThan(run.indexOf('pip install'));
+    expect(run).not.toMatch(/-r\s+"?\$\{COMFYUI_HOME\}\/requirements\.txt/);
+    expect(run).toContain("assert sys.version_info[:2] == (3, 11)");
+    expect(run).toContain("assert torch.__version__.startswith('2.8.0')");
+    expect(run).toMatch(/import torch, torchvision, torchaudio, requests\b/);
   });
 
   it('runs as the numeric non-root user the chart and the S3 mounts use', () => {
@@ -97,7 +107,7 @@ describe('images/comfyui/Dockerfile', () => {
   it('sends only the files it uses as build context', () => {
     const ignore = readFileSync(join(IMAGE, '.dockerignore'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
     expect(ignore[0]).toBe('*');
-    const copied = instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from')).map((i) => i.args.split(' ')[0]);
+    const copied = instructions.filter((i) => i.keyword === 'COPY' && !i.args.startsWith('--from')).flatMap((i) => i.args.split(' ').slice(0, -1));
     expect(ignore.slice(1).map((l) => l.replace(/^!/, '')).sort()).toEqual(copied.sort());
   });
 

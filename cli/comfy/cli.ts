@@ -1,71 +1,21 @@
 /**
- * The `comfy` command line: run | status | models. runCli() takes its I/O as
- * arguments so tests can drive it in-process; main.ts binds it to the process.
+ * The `comfy` command line: a table of subcommands (run | status | models),
+ * each with its own options and help. runCli() takes its I/O as arguments so
+ * tests can drive it in-process; main.ts binds it to the process. A new
+ * subcommand is a CliCommand (command.ts) in its own module, added to
+ * COMMANDS below.
  */
-import { parseArgs, type ParseArgsConfig } from 'util';
+import { type ParseArgsConfig } from 'util';
 import { isAbsolute, relative, resolve } from 'path';
 import { ComfyClient, formatDuration } from './client';
-import { resolveEndpoint } from './endpoint';
-import { ComfyError, EXIT_CODES, ExecutionError, PromptRejectedError, TimeoutError, UsageError } from './errors';
+import { type CliCommand, type CliIo, COMMON_OPTIONS, CONNECTION_HELP, commandHelp, HELP_FOOTER, makeClient, parseCommandArgs, parseInteger, parseDuration } from './command';
+import { ComfyError, EXIT_CODES, ExecutionError, InterruptedError, PromptRejectedError, ServerError, TimeoutError, UsageError } from './errors';
 import { ProgressReporter } from './progress';
 import type { OutputFile, ProgressEvent, SystemStats } from './types';
 import { type ApiWorkflow, applyOverrides, applySeed, loadWorkflow, parseOverride, randomSeed, seedTargets } from './workflow';
 
-/** The process around the CLI. */
-export interface CliIo {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  readonly env: Record<string, string | undefined>;
-  readonly cwd: string;
-  /** Aborted on Ctrl-C. */
-  readonly signal?: AbortSignal;
-}
-
-const USAGE = `Usage: npm run comfy -- <command> [options]
-
-Commands:
-  run WORKFLOW.json     Submit an API-format workflow, follow its progress, download its outputs
-  status                Server versions, GPU memory and queue
-  models [FOLDER]       Model files the server sees, as FOLDER/FILE (the models bucket keys)
-
-Connection (every command):
-  --url URL             ComfyUI base URL (default: COMFY_URL, else the comfyui_url output in
-                        --outputs FILE / COMFY_OUTPUTS_FILE / ./cdktf-outputs.json)
-  --user NAME[:PASS]    Basic-auth user (default: COMFY_USER; password from COMFY_PASSWORD);
-                        with Cognito instead set COMFY_TOKEN to an API client access token
-  --outputs FILE        Deployment outputs JSON (cdktf output --outputs-file / terraform output -json)
-  --request-timeout D   Timeout of each HTTP request (default 30s)
-  --retries N           Retries of GET requests on network errors and 502/503/504 (default 2)
-  --json                Machine-readable output on stdout
-  -q, --quiet           Only warnings and errors on stderr
-  -h, --help            This help
-
-Run options:
-  -o, --out DIR         Where to write outputs (default ./comfy-output)
-  --set ID.inputs.F=V   Override an input, repeatable (e.g. --set 6.inputs.text="a red fox")
-  --seed random|N       Set every seed/noise_seed input: random per prompt, or N, N+1, ...
-  -n, --count N         Queue N prompts (default 1)
-  --timeout D           Give up waiting after D for all prompts (default 30m; 0 = never)
-  --previews            Also download preview (temp) images
-  --no-progress         Line logs even on a terminal
-  --no-cancel           On timeout or Ctrl-C, leave the prompts queued/running on the server
-  --client-id ID        WebSocket client id (default: random UUID)
-
-Durations: 90, 90s, 15m, 1h, 500ms. Exit codes: 0 ok, 2 usage, 3 unreachable, 4 auth,
-5 invalid workflow, 6 rejected by ComfyUI, 7 execution error, 8 timeout, 9 server error,
-130 Ctrl-C (see docs/api-client.md).
-`;
-
-const COMMON_OPTIONS = {
-  url: { type: 'string' },
-  user: { type: 'string' },
-  outputs: { type: 'string' },
-  'request-timeout': { type: 'string' },
-  retries: { type: 'string' },
-  json: { type: 'boolean' },
-  quiet: { type: 'boolean', short: 'q' },
-  help: { type: 'boolean', short: 'h' },
-} as const satisfies ParseArgsConfig['options'];
+export type { CliCommand, CliIo } from './command';
+export { parseDuration } from './command';
 
 const RUN_OPTIONS = {
   ...COMMON_OPTIONS,
@@ -80,39 +30,90 @@ const RUN_OPTIONS = {
   'client-id': { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-type CommonValues = { [K in keyof typeof COMMON_OPTIONS]?: (typeof COMMON_OPTIONS)[K]['type'] extends 'string' ? string : boolean };
+/** How long run waits for the server to confirm an interrupt before saying it could not. */
+const INTERRUPT_CONFIRM_MS = 10_000;
+
+const RUN: CliCommand = {
+  name: 'run',
+  args: 'WORKFLOW.json',
+  summary: 'Submit an API-format workflow, follow its progress, download its outputs',
+  handlesStop: true,
+  optionsHelp: `  -o, --out DIR         Where to write outputs (default ./comfy-output)
+  --set ID.inputs.F=V   Override an input, repeatable (e.g. --set 6.inputs.text="a red fox")
+  --seed random|N       Set every seed/noise_seed input: random per prompt, or N, N+1, ...
+  -n, --count N         Queue N prompts (default 1)
+  --timeout D           Give up waiting after D for all prompts (default 30m; 0 = never)
+  --previews            Also download preview (temp) images
+  --no-progress         Line logs even on a terminal
+  --no-cancel           On timeout or a stop signal, leave the prompts queued/running on the server
+  --client-id ID        WebSocket client id (default: random UUID)
+`,
+  run: (argv, io) => runCommand(argv, io),
+};
+
+const STATUS: CliCommand = {
+  name: 'status',
+  args: '',
+  summary: 'Server versions, GPU memory and queue',
+  optionsHelp: '',
+  run: (argv, io) => statusCommand(argv, io),
+};
+
+const MODELS: CliCommand = {
+  name: 'models',
+  args: '[FOLDER]',
+  summary: 'Model files the server sees, as FOLDER/FILE (exit 9 when there are none)',
+  optionsHelp: '',
+  run: (argv, io) => modelsCommand(argv, io),
+};
+
+/** Every subcommand, in the order the help lists them. */
+export const COMMANDS: readonly CliCommand[] = [RUN, STATUS, MODELS];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args}`.length)) + 2;
+  const list = COMMANDS.map((c) => `  ${`${c.name} ${c.args}`.trimEnd().padEnd(width)}${c.summary}\n`).join('');
+  return `Usage: npm run comfy -- <command> [options]\n\nCommands:\n${list}\nnpm run comfy -- <command> --help shows the options of a command.\n\n${CONNECTION_HELP}\n${HELP_FOOTER}`;
+}
 
 /** Runs the CLI; returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const [command, ...rest] = argv;
+  const [name, ...rest] = argv;
   try {
-    switch (command) {
-      case 'run':
-        return await runCommand(rest, io);
-      case 'status':
-        return await statusCommand(rest, io);
-      case 'models':
-        return await modelsCommand(rest, io);
-      case undefined:
-      case 'help':
-      case '-h':
-      case '--help':
-        io.stdout.write(USAGE);
-        return command === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
-      default:
-        throw new UsageError(`unknown command "${command}"`, 'Commands: run, status, models (npm run comfy -- --help).');
+    if (name === undefined || name === 'help' || name === '-h' || name === '--help') {
+      const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+      io.stdout.write(topic ? commandHelp(topic) : usage());
+      return name === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
     }
+    const command = COMMANDS.find((c) => c.name === name);
+    if (!command) throw new UsageError(`unknown command "${name}"`, `Commands: ${COMMANDS.map((c) => c.name).join(', ')} (npm run comfy -- --help).`);
+    const running = command.run(rest, io);
+    if (command.handlesStop || !io.signal) return await running;
+    const signal = io.signal;
+    return await Promise.race([
+      running,
+      new Promise<never>((_, reject) => {
+        if (signal.aborted) reject(signal.reason);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+    ]);
   } catch (err) {
     reportError(err, io);
     return err instanceof ComfyError ? err.exitCode : EXIT_CODES.internal;
   }
 }
 
+/** Prints a command's help when --help was given; returns true if it did. */
+function helpRequested(values: { help?: boolean }, command: CliCommand, io: CliIo): boolean {
+  if (values.help) io.stdout.write(commandHelp(command));
+  return Boolean(values.help);
+}
+
 // ------------------------------------------------------------------ run
 
 async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(argv, RUN_OPTIONS, 'run');
-  if (values.help) return help(io);
+  const { values, positionals } = parseCommandArgs(argv, RUN_OPTIONS, 'run');
+  if (helpRequested(values, RUN, io)) return EXIT_CODES.ok;
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'run needs a workflow file: run WORKFLOW.json' : `run takes one workflow file, got ${positionals.length}`);
   const count = parseCount(values.count);
   const seed = parseSeed(values.seed);
@@ -129,8 +130,12 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   }
 
   const reporter = new ProgressReporter({ stream: io.stderr, tty: Boolean(io.stderr.isTTY) && !values['no-progress'], quiet: values.quiet });
-  if (count > 1 && seed === undefined && seedTargets(workflow).length > 0) {
-    reporter.warn(`the ${count} prompts are identical and ComfyUI will answer them from its cache; add --seed random for different images`);
+  if (count > 1 && prompts.every((p) => JSON.stringify(p.workflow) === JSON.stringify(prompts[0].workflow))) {
+    reporter.warn(
+      `the ${count} prompts are identical: every prompt after the first will be a cached copy of the first (ComfyUI reuses every node's cached result)${
+        seedTargets(workflow).length > 0 ? '; add --seed random for different images' : '; the workflow has no seed input, so vary an input with --set in separate runs'
+      }`,
+    );
   }
   const { client, endpoint } = makeClient(values, io, (e) => reporter.handle(e), values['client-id']);
   reporter.info(`endpoint ${endpoint.url} (${endpoint.source})${endpoint.credentials ? `, user ${endpoint.credentials.username}` : endpoint.bearerToken ? ', bearer token' : ''}`);
@@ -142,6 +147,18 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const finished = new Set<string>();
   const results: { promptId: string; seed?: number; files: string[]; cachedNodes: string[]; elapsedMs: number }[] = [];
   const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : undefined;
+  // One line when a signal stops the run, saying what happens to the prompts (the cancel itself reports per prompt).
+  const onStop = (): void => {
+    const by = io.signal?.reason instanceof InterruptedError ? (io.signal.reason.stoppedBy ?? 'signal') : 'signal';
+    reporter.finish();
+    io.stderr.write(
+      values['no-cancel']
+        ? `\n${by}: stopping; this run's prompts stay on the server (--no-cancel)\n`
+        : `\n${by}: stopping and cancelling this run's prompts (a second signal quits at once)\n`,
+    );
+  };
+  if (io.signal?.aborted) onStop();
+  else io.signal?.addEventListener('abort', onStop, { once: true });
   try {
     // The first request also collects the load balancer's stickiness cookie, so the socket and the prompt reach the same pod.
     const queued = await client.queueRemaining();
@@ -150,6 +167,7 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     await client.connect();
     for (const [i, p] of prompts.entries()) {
       io.signal?.throwIfAborted();
+      reporter.expect(); // counted as this run's before the server's status event about it can arrive
       const s = await client.submit(p.workflow);
       submitted.push({ promptId: s.promptId, seed: p.seed });
       reporter.register(s.promptId, `${i + 1}/${count}`, p.workflow);
@@ -184,9 +202,12 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
     if (!values['no-cancel'] && toCancel.length > 0) {
       reporter.finish();
       await cancelAll(client, toCancel, reporter);
+    } else if (toCancel.length > 0) {
+      reporter.info(`left on the server (--no-cancel): ${toCancel.map((p) => p.promptId).join(', ')}`);
     }
     throw err;
   } finally {
+    io.signal?.removeEventListener('abort', onStop);
     client.close();
     reporter.finish();
   }
@@ -196,12 +217,20 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   return EXIT_CODES.ok;
 }
 
-/** Best effort: removes what this run queued so an abandoned run does not keep a GPU busy. */
+/**
+ * Best effort: removes what this run queued so an abandoned run does not keep
+ * a GPU busy. An interrupt only asks ComfyUI to stop at its next check, so a
+ * running prompt is reported interrupted once /queue no longer runs it.
+ */
 async function cancelAll(client: ComfyClient, prompts: { promptId: string }[], reporter: ProgressReporter): Promise<void> {
   for (const { promptId } of prompts) {
     try {
       const outcome = await client.cancel(promptId);
-      if (outcome !== 'not-queued') reporter.warn(`prompt ${promptId} ${outcome === 'dequeued' ? 'removed from the queue' : 'interrupted'}`);
+      if (outcome === 'dequeued') reporter.warn(`prompt ${promptId} removed from the queue`);
+      if (outcome !== 'interrupted') continue;
+      reporter.info(`prompt ${promptId}: interrupt requested`);
+      if (await client.waitUntilNotRunning(promptId, INTERRUPT_CONFIRM_MS)) reporter.warn(`prompt ${promptId} interrupted`);
+      else reporter.warn(`prompt ${promptId}: interrupt requested, but the server still runs it after ${formatDuration(INTERRUPT_CONFIRM_MS)} (npm run comfy -- status shows the queue)`);
     } catch (err) {
       reporter.warn(`could not cancel prompt ${promptId}: ${(err as Error).message}`);
     }
@@ -211,8 +240,8 @@ async function cancelAll(client: ComfyClient, prompts: { promptId: string }[], r
 // --------------------------------------------------------------- status
 
 async function statusCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(argv, COMMON_OPTIONS, 'status');
-  if (values.help) return help(io);
+  const { values, positionals } = parseCommandArgs(argv, COMMON_OPTIONS, 'status');
+  if (helpRequested(values, STATUS, io)) return EXIT_CODES.ok;
   if (positionals.length > 0) throw new UsageError(`status takes no arguments, got "${positionals.join(' ')}"`);
   const { client, endpoint } = makeClient(values, io);
   const stats = await client.systemStats();
@@ -237,12 +266,23 @@ async function statusCommand(argv: readonly string[], io: CliIo): Promise<number
 // --------------------------------------------------------------- models
 
 async function modelsCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(argv, COMMON_OPTIONS, 'models');
-  if (values.help) return help(io);
+  const { values, positionals } = parseCommandArgs(argv, COMMON_OPTIONS, 'models');
+  if (helpRequested(values, MODELS, io)) return EXIT_CODES.ok;
   if (positionals.length > 1) throw new UsageError(`models takes at most one folder, got "${positionals.join(' ')}"`);
   const { client } = makeClient(values, io);
   const listing = await client.listModels(positionals[0]);
   if (listing.source === 'object_info' && !values.quiet) io.stderr.write('note: the server has no /models endpoint; listed from the loader nodes in /object_info\n');
+  if (listing.aliasOf && !values.quiet) {
+    io.stderr.write(`note: ComfyUI serves ${listing.aliasOf}/ as ${Object.keys(listing.folders)[0]}/ (it merges the two folders)\n`);
+  }
+  if (Object.values(listing.folders).every((files) => files.length === 0)) {
+    const where = positionals[0] === undefined ? '' : ` in ${positionals[0]}/`;
+    throw new ServerError(
+      `the server lists no model files${where}`,
+      undefined,
+      'Upload models to the models bucket (docs/models.md); running GPU nodes copy them within about a minute, a new node at boot.',
+    );
+  }
   if (values.json) {
     io.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
     return EXIT_CODES.ok;
@@ -254,48 +294,6 @@ async function modelsCommand(argv: readonly string[], io: CliIo): Promise<number
 }
 
 // -------------------------------------------------------------- helpers
-
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O, command: string) {
-  try {
-    return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`${command}: ${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')}`, 'See: npm run comfy -- --help');
-  }
-}
-
-function makeClient(values: CommonValues, io: CliIo, onEvent?: (e: ProgressEvent) => void, clientId?: string) {
-  const endpoint = resolveEndpoint({ url: values.url, user: values.user, outputsFile: values.outputs, env: io.env, cwd: io.cwd });
-  const client = new ComfyClient({
-    url: endpoint.url,
-    credentials: endpoint.credentials,
-    bearerToken: endpoint.bearerToken,
-    clientId,
-    requestTimeoutMs: values['request-timeout'] === undefined ? undefined : parseDuration(values['request-timeout'], '--request-timeout', false),
-    retries: values.retries === undefined ? undefined : parseInteger(values.retries, '--retries', 0, 10),
-    onEvent,
-  });
-  return { client, endpoint };
-}
-
-function help(io: CliIo): number {
-  io.stdout.write(USAGE);
-  return EXIT_CODES.ok;
-}
-
-/** Milliseconds from `90`, `90s`, `15m`, `1h`, `500ms` (bare numbers are seconds). */
-export function parseDuration(text: string, flag: string, allowZero: boolean): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (!match) throw new UsageError(`${flag} expects a duration such as 90, 90s, 15m or 1h, got "${text}"`);
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
-  const ms = Math.round(Number(match[1]) * factor);
-  if (ms === 0 && !allowZero) throw new UsageError(`${flag} must be greater than 0`);
-  return ms;
-}
-
-function parseInteger(text: string, flag: string, min: number, max: number): number {
-  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} expects a whole number from ${min} to ${max}, got "${text}"`);
-  return Number(text);
-}
 
 function parseCount(text: string | undefined): number {
   return text === undefined ? 1 : parseInteger(text, '--count', 1, 1000);

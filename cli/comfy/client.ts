@@ -127,6 +127,9 @@ const LOADER_INPUTS: readonly [string, string, string][] = [
   ['HypernetworkLoader', 'hypernetwork_name', 'hypernetworks'],
 ];
 
+/** Legacy folder names ComfyUI folds into another folder (folder_paths: both directories, one name). */
+const MERGED_FOLDERS: Readonly<Record<string, string>> = { clip: 'text_encoders', unet: 'diffusion_models' };
+
 /** Folders GET /models lists that hold no models (listing them would dump source trees). */
 const NON_MODEL_FOLDERS = new Set(['custom_nodes', 'configs']);
 
@@ -140,7 +143,8 @@ export class ComfyClient {
   private readonly authorization?: string;
   private socket?: EventSocket;
   private readonly tracks = new Map<string, PromptTrack>();
-  private readonly kicks = new Set<() => void>();
+  /** Waiters to wake when the socket state changes; `reconnected` asks them to check /queue for a lost prompt. */
+  private readonly kicks = new Set<(reconnected: boolean) => void>();
   /** Prompt ComfyUI is running for this client (from execution_start), to attribute id-less events. */
   private runningPromptId?: string;
 
@@ -215,15 +219,21 @@ export class ComfyClient {
       if (err instanceof ServerError && err.status === 404) return this.modelsFromObjectInfo(folder);
       throw err;
     }
+    let aliasOf: string | undefined;
     if (folder !== undefined && !folders.includes(folder)) {
-      throw new UsageError(`the server has no model folder "${folder}"`, `Folders: ${folders.join(', ')}`);
+      const merged = MERGED_FOLDERS[folder];
+      if (merged === undefined || !folders.includes(merged)) {
+        throw new UsageError(`the server has no model folder "${folder}"`, `Folders: ${folders.join(', ')}`);
+      }
+      aliasOf = folder;
+      folder = merged;
     }
     const wanted = folder !== undefined ? [folder] : folders.filter((f) => !NON_MODEL_FOLDERS.has(f));
     const listing: Record<string, string[]> = {};
     await mapLimit(wanted, 4, async (f) => {
       listing[f] = await this.getJson<string[]>(`models/${encodeURIComponent(f)}`);
     });
-    return { source: 'models', folders: sortKeys(listing) };
+    return { source: 'models', folders: sortKeys(listing), ...(aliasOf ? { aliasOf } : {}) };
   }
 
   /**
@@ -232,9 +242,10 @@ export class ComfyClient {
    */
   async submit(prompt: ApiWorkflow, extraData?: Record<string, unknown>): Promise<SubmittedPrompt> {
     const res = await this.send('POST', 'prompt', { json: { prompt, client_id: this.clientId, ...(extraData ? { extra_data: extraData } : {}) } });
-    if (res.status === 400) throw rejectedPrompt(await readJson<Record<string, unknown>>(res, 'POST /prompt'));
-    if (!res.ok) throw await httpError(res, 'POST /prompt');
-    const body = await readJson<{ prompt_id?: unknown; number?: unknown; node_errors?: unknown }>(res, 'POST /prompt');
+    const what = `POST ${this.where(new URL('prompt', this.base))}`;
+    if (res.status === 400) throw rejectedPrompt(await readJson<Record<string, unknown>>(res, what));
+    if (!res.ok) throw await httpError(res, what);
+    const body = await readJson<{ prompt_id?: unknown; number?: unknown; node_errors?: unknown }>(res, what);
     if (typeof body.prompt_id !== 'string') throw new ServerError('POST /prompt answered without a prompt_id');
     this.trackFor(body.prompt_id);
     return {
@@ -252,15 +263,30 @@ export class ComfyClient {
     const queue = await this.queue();
     const has = (items: unknown[][]) => items.some((item) => item[1] === promptId);
     if (has(queue.queue_pending)) {
-      await this.expectOk(await this.send('POST', 'queue', { json: { delete: [promptId] } }), 'POST /queue');
+      await this.expectOk(await this.send('POST', 'queue', { json: { delete: [promptId] } }), `POST ${this.where(new URL('queue', this.base))}`);
       return 'dequeued';
     }
     if (has(queue.queue_running)) {
       // prompt_id makes the interrupt targeted on ComfyUI versions that support it.
-      await this.expectOk(await this.send('POST', 'interrupt', { json: { prompt_id: promptId } }), 'POST /interrupt');
+      await this.expectOk(await this.send('POST', 'interrupt', { json: { prompt_id: promptId } }), `POST ${this.where(new URL('interrupt', this.base))}`);
       return 'interrupted';
     }
     return 'not-queued';
+  }
+
+  /**
+   * After an interrupt: polls /queue until the prompt is no longer running
+   * (ComfyUI stops at its next check, e.g. the next sampler step). Returns
+   * false if it still runs after `timeoutMs`.
+   */
+  async waitUntilNotRunning(promptId: string, timeoutMs: number, pollMs = 250): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const queue = await this.queue();
+      if (!queue.queue_running.some((item) => item[1] === promptId)) return true;
+      if (Date.now() >= end) return false;
+      await sleep(Math.min(pollMs, Math.max(0, end - Date.now())));
+    }
   }
 
   /**
@@ -281,7 +307,7 @@ export class ComfyClient {
       query: { filename: file.filename, subfolder: file.subfolder, type: file.type },
       timeoutMs: this.settings.downloadTimeoutMs,
     });
-    if (!res.ok || !res.body) throw await httpError(res, `GET /view ${file.subfolder ? `${file.subfolder}/` : ''}${file.filename}`);
+    if (!res.ok || !res.body) throw await httpError(res, `GET ${this.where(new URL('view', this.base))} ${file.subfolder ? `${file.subfolder}/` : ''}${file.filename}`);
     const partial = `${target}.part-${process.pid}`;
     try {
       await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), createWriteStream(partial, { mode: 0o644 }));
@@ -312,7 +338,7 @@ export class ComfyClient {
       onMessage: (message) => this.handleMessage(message.type, message.data),
       onState: (state, detail) => {
         this.emit({ type: 'connection', state, detail });
-        for (const kick of this.kicks) kick(); // re-check /history now and re-pace polling
+        for (const kick of this.kicks) kick(state === 'open'); // re-check /history now and re-pace polling
       },
       handshakeTimeoutMs: this.settings.requestTimeoutMs,
       reconnectDelayMs: this.settings.reconnectDelayMs,
@@ -340,8 +366,10 @@ export class ComfyClient {
 
   /**
    * Waits until a prompt finishes; resolves with its outputs, rejects with
-   * ExecutionError (failed or interrupted), TimeoutError, AuthError, or the
-   * abort reason of `signal`. Waiting never cancels the prompt: see cancel().
+   * ExecutionError (failed or interrupted), TimeoutError, AuthError,
+   * ServerError when the server no longer knows the prompt (it restarted and
+   * lost its in-memory queue), or the abort reason of `signal`. Waiting never
+   * cancels the prompt: see cancel().
    */
   waitForCompletion(promptId: string, options: WaitOptions = {}): Promise<PromptResult> {
     const track = this.trackFor(promptId);
@@ -353,6 +381,9 @@ export class ComfyClient {
       let historyBusy = false;
       let lagChecks = 0;
       let pollFailureReported = false;
+      // A restarted ComfyUI forgets its queue and history: /queue is read after every reconnect and on the slow cadence.
+      let lastQueueCheck = Date.now();
+      let queueCheckDue = false;
 
       const deliver = (event: ProgressEvent): void => {
         options.onEvent?.(event);
@@ -380,8 +411,26 @@ export class ComfyClient {
         if (historyBusy || done) return;
         historyBusy = true;
         try {
-          const entry = await this.history(promptId);
+          let entry = await this.history(promptId);
           if (done) return;
+          if (!entry && !track.terminal && (queueCheckDue || Date.now() - lastQueueCheck >= this.settings.socketPollIntervalMs)) {
+            queueCheckDue = false;
+            lastQueueCheck = Date.now();
+            const known = await this.isQueued(promptId);
+            // It may have finished between the two reads: history again before calling it lost.
+            if (!known) entry = await this.history(promptId);
+            if (done) return;
+            if (!known && !entry) {
+              finish(
+                new ServerError(
+                  `prompt ${promptId} is no longer known to the server (restarted?)`,
+                  undefined,
+                  'Neither /queue nor /history has it: ComfyUI restarted (pod restart, out-of-memory kill, node replaced) and lost its queue. Check the pod, then submit it again.',
+                ),
+              );
+              return;
+            }
+          }
           if (entry) {
             for (const [type, data] of entry.status?.messages ?? []) {
               if (type === 'execution_cached' && Array.isArray(data.nodes)) for (const n of data.nodes) track.cached.add(String(n));
@@ -410,7 +459,8 @@ export class ComfyClient {
         const interval = track.terminal ? HISTORY_LAG_POLL_MS : this.socket?.isOpen ? this.settings.socketPollIntervalMs : this.settings.pollIntervalMs;
         pollTimer = setTimeout(() => void checkHistory().then(schedule), interval);
       };
-      function kick(): void {
+      function kick(reconnected = false): void {
+        if (reconnected) queueCheckDue = true;
         void checkHistory().then(schedule);
       }
       const onAbort = (): void => finish(options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted'));
@@ -440,6 +490,12 @@ export class ComfyClient {
   }
 
   // -------------------------------------------------------------- internals
+
+  /** True while the prompt is pending or running in the server queue. */
+  private async isQueued(promptId: string): Promise<boolean> {
+    const queue = await this.queue();
+    return [...queue.queue_running, ...queue.queue_pending].some((item) => item[1] === promptId);
+  }
 
   private handleMessage(type: string, data: Record<string, unknown>): void {
     const promptId = typeof data.prompt_id === 'string' ? data.prompt_id : this.runningPromptId;
@@ -520,7 +576,8 @@ export class ComfyClient {
     this.options.onEvent?.(event);
   }
 
-  private async modelsFromObjectInfo(folder?: string): Promise<ModelListing> {
+  private async modelsFromObjectInfo(requested?: string): Promise<ModelListing> {
+    const folder = requested !== undefined ? (MERGED_FOLDERS[requested] ?? requested) : undefined;
     const info = await this.objectInfo();
     const listing: Record<string, string[]> = {};
     for (const [nodeClass, input, target] of LOADER_INPUTS) {
@@ -531,13 +588,14 @@ export class ComfyClient {
     if (folder !== undefined && !(folder in listing)) {
       throw new UsageError(`no loader node in /object_info lists the folder "${folder}"`, `Folders: ${LOADER_INPUTS.map((l) => l[2]).join(', ')}`);
     }
-    return { source: 'object_info', folders: sortKeys(listing) };
+    return { source: 'object_info', folders: sortKeys(listing), ...(folder !== requested ? { aliasOf: requested } : {}) };
   }
 
   private async getJson<T>(path: string): Promise<T> {
     const res = await this.sendWithRetry('GET', path, {});
-    if (!res.ok) throw await httpError(res, `GET /${path}`);
-    return readJson<T>(res, `GET /${path}`);
+    const what = `GET ${this.where(new URL(path, this.base))}`;
+    if (!res.ok) throw await httpError(res, what);
+    return readJson<T>(res, what);
   }
 
   private async expectOk(res: Response, what: string): Promise<void> {
@@ -575,27 +633,28 @@ export class ComfyClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
-      throw requestError(err, method, url, timeoutMs);
+      throw requestError(err, method, url, this.where(url), timeoutMs);
     }
     this.cookies.store(res.headers.getSetCookie());
+    const where = this.where(url);
     if (res.status === 401) {
       await res.arrayBuffer();
       if (this.options.bearerToken !== undefined) {
         throw new AuthError(
-          `${url.origin} rejected the bearer token (401)`,
+          `${where} rejected the bearer token (401)`,
           401,
           'The token has expired, comes from another user pool, or lacks the comfyui/invoke scope: request a new one from the cognito_token_url output (docs/edge.md).',
         );
       }
       throw new AuthError(
-        this.options.credentials ? `${url.origin} rejected the credentials of user "${this.options.credentials.username}" (401)` : `${url.origin} requires authentication (401)`,
+        this.options.credentials ? `${where} rejected the credentials of user "${this.options.credentials.username}" (401)` : `${where} requires authentication (401)`,
         401,
         'Set COMFY_USER and COMFY_PASSWORD (or --user NAME with COMFY_PASSWORD); scripts/edge-user.sh creates users.',
       );
     }
     if (res.status === 403) {
       await res.arrayBuffer();
-      throw new AuthError(`${url.origin} refused ${method} ${url.pathname} (403)`, 403, 'A WAF rule or IP allow-list (edge.waf) may block your address, or the user lacks access.');
+      throw new AuthError(`${where} refused ${method} (403)`, 403, 'A WAF rule or IP allow-list (edge.waf) may block your address, or the user lacks access.');
     }
     if (res.status >= 300 && res.status < 400) {
       await res.arrayBuffer();
@@ -603,15 +662,20 @@ export class ComfyClient {
       const target = location ? safeUrl(location, url) : undefined;
       if (target && url.protocol === 'http:' && target.protocol === 'https:' && target.host === url.host) {
         // CloudFront's viewer protocol policy answers plain HTTP with a redirect to HTTPS.
-        throw new UsageError(`${url.origin} redirects to HTTPS`, `Use --url https://${url.host}${this.base.pathname}`);
+        throw new UsageError(`${where} redirects to HTTPS`, `Use --url https://${url.host}${this.base.pathname}`);
       }
       throw new AuthError(
-        `${method} ${url.pathname} was redirected to ${res.headers.get('location') ?? '(no location)'} (${res.status}): the endpoint expects an interactive login`,
+        `${method} ${where} was redirected to ${res.headers.get('location') ?? '(no location)'} (${res.status}): the endpoint expects an interactive login`,
         res.status,
         'With edge.auth.mode cognito set COMFY_TOKEN to an API client access token (docs/edge.md); with basic auth set COMFY_USER and COMFY_PASSWORD.',
       );
     }
     return res;
+  }
+
+  /** A request URL for messages: scheme, host and the whole path (the base's path prefix included), no query. */
+  private where(url: URL): string {
+    return `${url.origin}${url.pathname}`;
   }
 
   private headers(url: URL): Record<string, string> {
@@ -626,13 +690,17 @@ export class ComfyClient {
 // ------------------------------------------------------------------ helpers
 
 function parseBaseUrl(raw: string): URL {
+  // `localhost:8188` parses as a URL with the scheme "localhost:"; a bare host does not parse at all.
+  const schemeless = /^(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d+)?(?:\/.*)?$/i.test(raw) && !/^[a-z][a-z0-9+.-]*:\/\//i.test(raw);
+  const guess = schemeless ? `${/^(localhost|127\.|\[::1\])/i.test(raw) ? 'http' : 'https'}://${raw}` : undefined;
+  const didYouMean = guess ? `Did you mean ${guess}?` : undefined;
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`not a URL: "${raw}"`, 'Example: --url https://d111111abcdef8.cloudfront.net');
+    throw new UsageError(`not a URL: "${raw}"`, didYouMean ?? 'Example: --url https://d111111abcdef8.cloudfront.net');
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`the URL must be http:// or https://, got "${raw}"`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`the URL must be http:// or https://, got "${raw}"`, didYouMean);
   if (url.username || url.password) throw new UsageError('the URL must not contain credentials; use COMFY_USER and COMFY_PASSWORD');
   url.search = '';
   url.hash = '';
@@ -648,17 +716,17 @@ function safeUrl(text: string, base: URL): URL | undefined {
   }
 }
 
-function requestError(err: unknown, method: string, url: URL, timeoutMs: number): ComfyError {
+function requestError(err: unknown, method: string, url: URL, where: string, timeoutMs: number): ComfyError {
   const e = err as Error & { cause?: Error & { code?: string; errors?: (Error & { code?: string })[] } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') {
-    return new TimeoutError(`${method} ${url.origin}${url.pathname}: no answer within ${formatDuration(timeoutMs)}`, 'The server or the network is slow or stuck; retry, or raise --request-timeout.');
+    return new TimeoutError(`${method} ${where}: no answer within ${formatDuration(timeoutMs)}`, 'The server or the network is slow or stuck; retry, or raise --request-timeout.');
   }
   const cause = e.cause;
   if (cause?.message === 'bad port') {
-    return new UnreachableError(`cannot reach ${url.origin}: fetch refuses port ${url.port} (a port the Fetch standard blocks); use another port`, err);
+    return new UnreachableError(`cannot reach ${where}: fetch refuses port ${url.port} (a port the Fetch standard blocks); use another port`, err);
   }
   const code = cause?.code ?? cause?.errors?.find((x) => x.code)?.code;
-  return new UnreachableError(`cannot reach ${url.origin}: ${code ?? cause?.message ?? e.message}`, err);
+  return new UnreachableError(`cannot reach ${where}: ${code ?? cause?.message ?? e.message}`, err);
 }
 
 async function httpError(res: Response, what: string): Promise<ComfyError> {

@@ -161,7 +161,11 @@ export class ServerError extends ComfyError {
 }
 
 export class InterruptedError extends ComfyError {
-  constructor(message: string) {
+  /** What stopped the run (SIGINT, SIGTERM, ...), when known. */
+  readonly stoppedBy?: string;
+
+  constructor(message: string, stoppedBy?: string) {
     super('interrupted', message);
+    this.stoppedBy = stoppedBy;
   }
 }

@@ -81,6 +81,7 @@ export class EventSocket {
   private connect(firstResult?: (err?: ComfyError) => void): void {
     if (this.closed) return;
     let settled = false;
+    let opened = false;
     const settle = (err?: ComfyError): void => {
       if (settled) return;
       settled = true;
@@ -110,6 +111,7 @@ export class EventSocket {
       ws.terminate();
     });
     ws.on('open', () => {
+      opened = true;
       this.connections += 1;
       this.attempt = 0;
       this.awaitingPong = 0;
@@ -133,10 +135,11 @@ export class EventSocket {
       clearInterval(this.pingTimer);
       if (this.ws === ws) this.ws = undefined;
       if (!settled) {
-        settle(new UnreachableError(`WebSocket ${this.options.url.origin} closed during the handshake (code ${code})`));
+        settle(new UnreachableError(`WebSocket ${this.options.url.origin}${this.options.url.pathname} closed during the handshake (code ${code})`));
         return;
       }
-      if (this.closed) return;
+      // A failed reconnect attempt (refused, reset) also ends in 'close': that outage was reported when the open connection closed.
+      if (this.closed || !opened) return;
       this.options.onState('closed', `code ${code}${reason.length ? ` ${reason.toString()}` : ''}`);
       this.scheduleReconnect();
     });
@@ -182,12 +185,12 @@ function setCookieValues(header: string[] | string | undefined): string[] {
 }
 
 function handshakeError(url: URL, status: number): ComfyError {
-  if (status === 401) return new AuthError(`WebSocket ${url.origin}: 401 Unauthorized`, 401);
-  if (status === 403) return new AuthError(`WebSocket ${url.origin}: 403 Forbidden`, 403);
+  if (status === 401) return new AuthError(`WebSocket ${url.origin}${url.pathname}: 401 Unauthorized`, 401);
+  if (status === 403) return new AuthError(`WebSocket ${url.origin}${url.pathname}: 403 Forbidden`, 403);
   return new ServerError(`WebSocket ${url.origin}${url.pathname}: handshake answered HTTP ${status}`, status);
 }
 
 function connectError(url: URL, err: Error): ComfyError {
   const code = (err as NodeJS.ErrnoException).code;
-  return new UnreachableError(`WebSocket ${url.origin}: ${code ? `${code} ` : ''}${err.message}`, err);
+  return new UnreachableError(`WebSocket ${url.origin}${url.pathname}: ${code ? `${code} ` : ''}${err.message}`, err);
 }

@@ -35,6 +35,10 @@ export class ProgressReporter {
   private statusLine = '';
   private lastDraw = 0;
   private lastQueue?: number;
+  /** Last "ahead of this run" count printed as a line. */
+  private lastAhead?: number;
+  /** Prompts this run submitted or is submitting (expect()). */
+  private expected = 0;
   private current?: { promptId: string; node?: string; value?: number; max?: number };
   private loggedQuarter = new Map<string, number>();
 
@@ -45,6 +49,17 @@ export class ProgressReporter {
   /** Names a prompt in the output (e.g. "1/3") and gives the workflow for node names. */
   register(promptId: string, label: string, workflow?: ApiWorkflow): void {
     this.prompts.set(promptId, { label, workflow });
+  }
+
+  /** Counts a prompt this run is about to submit: the server's queue count includes it from then on. */
+  expect(): void {
+    this.expected += 1;
+  }
+
+  /** Prompts in the server queue that are not this run's (the server counts pending and running ones). */
+  private aheadOfRun(remaining: number): number {
+    const finished = [...this.prompts.values()].filter((p) => p.finished).length;
+    return Math.max(0, remaining - Math.max(0, this.expected - finished));
   }
 
   /** A line that stays (clears the status line first). */
@@ -74,8 +89,12 @@ export class ProgressReporter {
         if (event.remaining !== this.lastQueue) {
           this.lastQueue = event.remaining;
           if (this.options.tty) this.redraw(true);
-          // Only interesting while this run waits behind other users' prompts.
-          else if (this.prompts.size > 0 && [...this.prompts.values()].every((p) => p.startedAt === undefined)) this.info(`server queue: ${event.remaining} remaining`);
+          // Only interesting while this run waits behind other users' prompts; this run's own prompts are not "ahead".
+          else if (this.prompts.size > 0 && [...this.prompts.values()].every((p) => p.startedAt === undefined)) {
+            const ahead = this.aheadOfRun(event.remaining);
+            if (ahead !== (this.lastAhead ?? 0)) this.info(`server queue: ${ahead} prompt(s) ahead of this run`);
+            this.lastAhead = ahead;
+          }
         }
         return;
       default:
@@ -150,7 +169,7 @@ export class ProgressReporter {
     if (!cur) {
       const waiting = [...this.prompts.values()].filter((p) => !p.finished).length;
       if (waiting === 0) return undefined;
-      return `${waiting} prompt(s) queued${this.lastQueue !== undefined ? `, ${this.lastQueue} in the server queue` : ''}`;
+      return `${waiting} prompt(s) queued${this.lastQueue !== undefined ? `, ${this.aheadOfRun(this.lastQueue)} ahead of them` : ''}`;
     }
     const view = this.prompts.get(cur.promptId);
     const tag = `[${view?.label ?? cur.promptId.slice(0, 8)}]`;

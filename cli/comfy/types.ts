@@ -88,6 +88,12 @@ export type ProgressEvent =
 export interface ModelListing {
   /** `models` (GET /models/{folder}) or `object_info` (derived from loader nodes). */
   readonly source: 'models' | 'object_info';
-  /** Folder -> file names (relative to the folder, as in the models bucket keys). */
+  /**
+   * Folder -> file names, relative to the folder. ComfyUI merges `clip/` into
+   * `text_encoders/` and `unet/` into `diffusion_models/`, so files under the
+   * bucket prefixes `clip/` and `unet/` are listed under the merged names.
+   */
   readonly folders: Record<string, string[]>;
+  /** The legacy folder name asked for (`clip`, `unet`) when it was answered with the folder ComfyUI merges it into. */
+  readonly aliasOf?: string;
 }
