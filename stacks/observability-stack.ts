@@ -139,6 +139,6 @@ export class ObservabilityStack extends PlatformStack {
       description: 'The platform dashboard',
     });
     new TerraformOutput(this, 'alarm_topic_arn', { value: this.topic.topicArn, description: 'SNS topic of the platform alarms (subscribe more endpoints here)' });
-    new TerraformOutput(this, 'status_sources', { value: this.platform, description: 'What `npm run comfy -- status --cluster` reads (cluster, queues, rules, distribution)' });
+    new TerraformOutput(this, 'status_sources', { value: { ...this.platform, alarmNamePrefix: `${this.prefix}-ops-` }, description: 'What `npm run comfy -- status --cluster` reads (cluster, queues, rules, distribution)' });
   }
 }

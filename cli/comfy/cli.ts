@@ -5,6 +5,7 @@
 import { parseArgs, type ParseArgsConfig } from 'util';
 import { isAbsolute, relative, resolve } from 'path';
 import { ComfyClient, formatDuration } from './client';
+import { clusterStatusCommand } from './cluster-status';
 import { resolveEndpoint } from './endpoint';
 import { ComfyError, EXIT_CODES, ExecutionError, PromptRejectedError, TimeoutError, UsageError } from './errors';
 import { ProgressReporter } from './progress';
@@ -26,6 +27,7 @@ const USAGE = `Usage: npm run comfy -- <command> [options]
 Commands:
   run WORKFLOW.json     Submit an API-format workflow, follow its progress, download its outputs
   status                Server versions, GPU memory and queue
+  status --cluster      Platform health and cost from CloudWatch (AWS credentials; see status --cluster --help)
   models [FOLDER]       Model files the server sees, as FOLDER/FILE (the models bucket keys)
 
 Connection (every command):
@@ -90,6 +92,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       case 'run':
         return await runCommand(rest, io);
       case 'status':
+        if (rest.includes('--cluster')) return await clusterStatusCommand(rest.filter((arg) => arg !== '--cluster'), io);
         return await statusCommand(rest, io);
       case 'models':
         return await modelsCommand(rest, io);
