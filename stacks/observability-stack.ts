@@ -23,7 +23,7 @@ import { ContainerInsights } from '../constructs/observability/container-insight
 import { DashboardModel, renderDashboard } from '../constructs/observability/dashboard-model';
 import { CLOUDFRONT_METRICS_REGION, ObservedPlatform } from '../constructs/observability/observed-platform';
 import { buildPlatformDashboard } from '../constructs/observability/platform-dashboard';
-import { PlatformAlarms } from '../constructs/observability/platform-alarms';
+import { opsAlarmPrefix, PlatformAlarms } from '../constructs/observability/platform-alarms';
 import { CapacityMetricSources, ClusterOutputs, EdgeMetricSources, JobsMetricSources, ModelSyncMetricSources } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
@@ -139,6 +139,6 @@ export class ObservabilityStack extends PlatformStack {
       description: 'The platform dashboard',
     });
     new TerraformOutput(this, 'alarm_topic_arn', { value: this.topic.topicArn, description: 'SNS topic of the platform alarms (subscribe more endpoints here)' });
-    new TerraformOutput(this, 'status_sources', { value: { ...this.platform, alarmNamePrefix: `${this.prefix}-ops-` }, description: 'What `npm run comfy -- status --cluster` reads (cluster, queues, rules, distribution)' });
+    new TerraformOutput(this, 'status_sources', { value: { ...this.platform, alarmNamePrefix: opsAlarmPrefix(this.prefix) }, description: 'What `npm run comfy -- status --cluster` reads (cluster, queues, rules, distribution)' });
   }
 }

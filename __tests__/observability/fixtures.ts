@@ -58,8 +58,16 @@ export function knownResourceNames(withJobs: boolean): Record<string, Set<string
   };
 }
 
-/** Synthesizes the observability stack alone from the fake sources. */
-export function synthObservability(input: ConfigInput = {}, options: { jobs?: boolean } = {}) {
+const synthesized = new Map<string, ReturnType<typeof synthesize>>();
+
+/** Synthesizes the observability stack alone from the fake sources (once per input: tests only read the result). */
+export function synthObservability(input: ConfigInput = {}, options: { jobs?: boolean } = {}): ReturnType<typeof synthesize> {
+  const key = JSON.stringify([input, options]);
+  if (!synthesized.has(key)) synthesized.set(key, synthesize(input, options));
+  return synthesized.get(key)!;
+}
+
+function synthesize(input: ConfigInput, options: { jobs?: boolean }) {
   const app: App = Testing.app();
   const stack = new ObservabilityStack(app, 'observability', {
     config: testConfig(input),

@@ -45,6 +45,11 @@ export interface PlatformAlarm {
   readonly key: string;
 }
 
+/** Every platform alarm's name starts with this (`comfy status --cluster` lists those in ALARM). */
+export function opsAlarmPrefix(namePrefix: string): string {
+  return `${namePrefix}-ops-`;
+}
+
 /** Runbook anchor of an alarm key in docs/operations.md. */
 export function runbookAnchor(key: string): string {
   return `alarm-${key}`;
@@ -65,7 +70,7 @@ export class PlatformAlarms extends Construct {
     const add = (key: string, description: string, spec: Omit<ConstructorParameters<typeof CloudwatchMetricAlarm>[2], 'alarmName' | 'alarmDescription' | 'alarmActions' | 'okActions'>, edge = false) => {
       const actions = [edge ? props.edgeTopicArn : props.topicArn];
       const alarm = new CloudwatchMetricAlarm(this, key, {
-        alarmName: `${props.namePrefix}-ops-${key}`,
+        alarmName: `${opsAlarmPrefix(props.namePrefix)}${key}`,
         alarmDescription: `${description} Runbook: docs/operations.md#${runbookAnchor(key)}`,
         alarmActions: actions,
         okActions: actions,
