@@ -5,18 +5,9 @@ import { PassThrough } from 'stream';
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { runCli } from '../../cli/comfy/cli';
 import { clusterStatusCommand, StatusCloudWatch, StatusSources } from '../../cli/comfy/cluster-status';
-import { FAKE_CAPACITY_SOURCES, FAKE_EDGE_SOURCES, FAKE_JOBS_SOURCES, FAKE_MODEL_SYNC_SOURCES } from './fixtures';
+import { FAKE_JOBS_SOURCES, FAKE_PLATFORM } from './fixtures';
 
-const SOURCES: StatusSources = {
-  clusterName: 'comfyui-dev',
-  region: 'us-west-2',
-  modelSync: FAKE_MODEL_SYNC_SOURCES,
-  interruptions: FAKE_CAPACITY_SOURCES,
-  edge: { ...FAKE_EDGE_SOURCES, authMode: 'basic' },
-  capacityPublisherFunctionName: 'comfyui-dev-capacity-metrics',
-  cloudFrontAdditionalMetrics: true,
-  alarmNamePrefix: 'comfyui-dev-ops-',
-};
+const SOURCES: StatusSources = { ...FAKE_PLATFORM, alarmNamePrefix: 'comfyui-dev-ops-' };
 const NOW = new Date('2026-12-06T12:00:00Z');
 
 function io(cwd: string, env: Record<string, string> = {}) {

@@ -9,20 +9,12 @@ import schema from '../../constructs/observability/dashboard-body.schema.json';
 import { DashboardModel, GRID_WIDTH, renderDashboard, searchExpression } from '../../constructs/observability/dashboard-model';
 import { buildPlatformDashboard } from '../../constructs/observability/platform-dashboard';
 import { ObservedPlatform } from '../../constructs/observability/observed-platform';
-import { FAKE_CAPACITY_SOURCES, FAKE_EDGE_SOURCES, FAKE_JOBS_SOURCES, FAKE_MODEL_SYNC_SOURCES, synthObservability } from './fixtures';
+import { FAKE_JOBS_SOURCES, FAKE_PLATFORM, synthObservability } from './fixtures';
 
 const validate = new Ajv2020({ strict: true, strictTuples: false /* metric rows are variable-length by design */, allErrors: true }).compile(schema);
 const errorsOf = (body: unknown) => (validate(body) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
 
-const PLATFORM: ObservedPlatform = {
-  clusterName: 'comfyui-dev',
-  region: 'us-west-2',
-  modelSync: FAKE_MODEL_SYNC_SOURCES,
-  interruptions: FAKE_CAPACITY_SOURCES,
-  edge: { ...FAKE_EDGE_SOURCES, authMode: 'basic' },
-  capacityPublisherFunctionName: 'comfyui-dev-capacity-metrics',
-  cloudFrontAdditionalMetrics: true,
-};
+const PLATFORM: ObservedPlatform = FAKE_PLATFORM;
 
 const render = (platform: ObservedPlatform) =>
   renderDashboard(buildPlatformDashboard({ platform, alarmArns: ['arn:aws:cloudwatch:us-west-2:123456789012:alarm:comfyui-dev-ops-gpu-idle'], thresholds: { edge5xxRatePercent: 5, spotInterruptionsPer15Minutes: 3 }, priceNote: 'the price table' }));

@@ -5,6 +5,7 @@
  */
 import { App, Testing } from 'cdktf';
 import { ConfigInput } from '../../config';
+import { ObservedPlatform } from '../../constructs/observability/observed-platform';
 import { CapacityMetricSources, EdgeMetricSources, JobsMetricSources, ModelSyncMetricSources } from '../../stacks/contracts';
 import { ObservabilityStack } from '../../stacks/observability-stack';
 import { testConfig } from '../helpers/config';
@@ -35,6 +36,17 @@ export const FAKE_EDGE_SOURCES: EdgeMetricSources = {
 export const FAKE_JOBS_SOURCES: JobsMetricSources = {
   queueName: 'comfyui-dev-jobs',
   deadLetterQueueName: 'comfyui-dev-jobs-dlq',
+};
+
+/** What the observability constructs watch, from the fakes above (basic auth, no jobs). */
+export const FAKE_PLATFORM: ObservedPlatform = {
+  clusterName: FAKE_CLUSTER.clusterName,
+  region: 'us-west-2',
+  modelSync: FAKE_MODEL_SYNC_SOURCES,
+  interruptions: FAKE_CAPACITY_SOURCES,
+  edge: { ...FAKE_EDGE_SOURCES, authMode: 'basic' },
+  capacityPublisherFunctionName: 'comfyui-dev-capacity-metrics',
+  cloudFrontAdditionalMetrics: true,
 };
 
 /** Every name a widget or alarm may use for an AWS-namespace metric, by dimension. */

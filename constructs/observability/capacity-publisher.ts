@@ -10,13 +10,13 @@ import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-ru
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV, InstancePrice } from '../../lambdas/capacity-metrics/summary';
+import { lambdaExecutionRole } from '../identity/lambda-execution-role';
 import { bundleLambda, LambdaBundle } from '../models/lambda-bundle';
 import { MODEL_SYNC_RUNTIME } from '../models/model-sync-function';
 import { CAPACITY } from './metric-names';
@@ -71,20 +71,10 @@ export class CapacityPublisher extends Construct {
 
     const logGroup = new CloudwatchLogGroup(this, 'LogGroup', { name: `/aws/lambda/${props.functionName}`, retentionInDays: props.logRetentionDays });
 
-    const assumeRole = new DataAwsIamPolicyDocument(this, 'AssumeRole', {
-      statement: [
-        {
-          effect: 'Allow',
-          actions: ['sts:AssumeRole'],
-          principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }],
-          condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] }],
-        },
-      ],
-    });
-    const role = new IamRole(this, 'Role', {
-      name: `${props.functionName}-lambda`,
+    const role = lambdaExecutionRole(this, {
+      functionName: props.functionName,
       description: 'Capacity publisher: counts GPU instances, publishes ComfyUI/Capacity metrics',
-      assumeRolePolicy: assumeRole.json,
+      accountId: props.accountId,
     });
     const permissions = new DataAwsIamPolicyDocument(this, 'Permissions', {
       statement: [

@@ -81,17 +81,19 @@ export class PlatformAlarms extends Construct {
       return alarm;
     };
 
-    add('model-sync-dlq', 'Model-sync events failed every retry and wait in the dead-letter queue.', {
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: p.modelSync.deadLetterQueueName },
-      statistic: 'Maximum',
-      period: 300,
-      evaluationPeriods: 1,
-      threshold: 0,
-      comparisonOperator: 'GreaterThanThreshold',
-      treatMissingData: 'notBreaching',
-    });
+    const dlqNotEmpty = (key: string, description: string, queueName: string) =>
+      add(key, description, {
+        namespace: 'AWS/SQS',
+        metricName: 'ApproximateNumberOfMessagesVisible',
+        dimensions: { QueueName: queueName },
+        statistic: 'Maximum',
+        period: 300,
+        evaluationPeriods: 1,
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+        treatMissingData: 'notBreaching',
+      });
+    dlqNotEmpty('model-sync-dlq', 'Model-sync events failed every retry and wait in the dead-letter queue.', p.modelSync.deadLetterQueueName);
 
     const readyPeriods = t.nodeNotReadyMinutes / 5;
     add('node-not-model-ready', `A GPU node has reported NodeModelsReady 0 for ${t.nodeNotReadyMinutes} minutes: ComfyUI cannot start there.`, {
@@ -184,17 +186,7 @@ export class PlatformAlarms extends Construct {
     lambdaErrors('capacity-publisher-errors', p.capacityPublisherFunctionName, 'capacity publisher (GPU node counts and spend estimate; the idle-GPU alarm depends on it)');
 
     if (p.jobs) {
-      add('jobs-dlq', 'Jobs failed every attempt and wait in the jobs dead-letter queue.', {
-        namespace: 'AWS/SQS',
-        metricName: 'ApproximateNumberOfMessagesVisible',
-        dimensions: { QueueName: p.jobs.deadLetterQueueName },
-        statistic: 'Maximum',
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 0,
-        comparisonOperator: 'GreaterThanThreshold',
-        treatMissingData: 'notBreaching',
-      });
+      dlqNotEmpty('jobs-dlq', 'Jobs failed every attempt and wait in the jobs dead-letter queue.', p.jobs.deadLetterQueueName);
     }
   }
 }
