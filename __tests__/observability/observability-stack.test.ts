@@ -263,6 +263,8 @@ describe('observability stack: GPU metrics and the capacity publisher', () => {
     expect(statements.find((s: any) => s.sid === 'PublishOwnNamespaceOnly').condition).toEqual([{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: ['ComfyUI/Capacity'] }]);
     expect(statements.map((s: any) => s.actions).flat().sort()).toEqual(['cloudwatch:PutMetricData', 'ec2:DescribeInstances', 'logs:CreateLogStream', 'logs:PutLogEvents']);
     const fn = Object.values<any>(parsed.resource.aws_lambda_function)[0];
+    expect(Object.values<any>(parsed.resource.aws_lambda_function_event_invoke_config)[0]).toMatchObject({ maximum_retry_attempts: 0, maximum_event_age_in_seconds: 60 });
+    expect(fn.timeout).toBeLessThan(60);
     expect(fn.environment.variables).toMatchObject({ CLUSTER_NAME: FAKE_CLUSTER.clusterName, GPU_NODE_TAG_KEY: 'comfyui-model-sync', GPU_NODE_TAG_VALUE: 'comfyui-dev', SPOT_PRICE_RATIO: '0.4' });
     expect(JSON.parse(fn.environment.variables.GPU_PRICES)['g6.xlarge']).toEqual({ onDemand: 0.8048 });
   });

@@ -12,6 +12,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
@@ -100,14 +101,16 @@ export class CapacityPublisher extends Construct {
       handler: 'index.handler',
       filename: asset.path,
       sourceCodeHash: this.bundle.sha256,
+      // Shorter than the schedule's minute, so two runs never overlap (no reserved concurrency needed).
       timeout: 30,
       memorySize: 128,
-      // One run at a time: two overlapping runs would publish the same minute twice.
-      reservedConcurrentExecutions: 1,
       loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
       environment: { variables },
       dependsOn: [logGroup],
     });
+
+    // A failed minute is superseded by the next run: no retries, no stale events (the errors alarm reports failures).
+    new LambdaFunctionEventInvokeConfig(this, 'AsyncInvoke', { functionName: this.function.functionName, maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 });
 
     this.schedule = new CloudwatchEventRule(this, 'Schedule', {
       name: `${props.functionName}-every-minute`,
