@@ -453,7 +453,7 @@ export const observabilitySchema = z
     gpuPrices: z
       .record(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be keyed by EC2 instance type such as g6.xlarge'), z.object({ onDemand: usdPerHour, spot: usdPerHour.optional() }).strict())
       .default({ ...DEFAULT_GPU_PRICES })
-      .describe('USD per hour by GPU instance type for the ESTIMATED spend line (default: us-east-1 On-Demand list prices of the default families). Every type the GPU NodePools may launch needs a price.'),
+      .describe('USD per hour by GPU instance type for the ESTIMATED spend line (default: us-east-1 On-Demand list prices of the default families). A type the GPU NodePools may launch without a price here is counted in UnpricedGpuNodes and left out of the estimate (synth warns).'),
     spotPriceRatio: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1 (Spot is never above On-Demand here)').default(0.4).describe('Spot price as a fraction of On-Demand for types without a spot price in gpuPrices.'),
     publisherLogRetentionDays: retentionDays.default(14).describe('Retention of the capacity publisher Lambda log group.'),
     alarms: z
@@ -529,15 +529,6 @@ export const configSchema = z
         path: ['karpenter', 'gpu', 'instanceFamilies'],
         message: `leaves ${eligible.length} eligible GPU instance types with ${cfg.karpenter.gpu.minGpus}-${cfg.karpenter.gpu.maxGpus} GPUs (${names}); Karpenter's Spot-to-Spot consolidation needs at least ${MIN_SPOT_TO_SPOT_TYPES}, so add families, widen karpenter.gpu.minGpus/maxGpus or lower karpenter.gpu.minLocalNvmeGB (${cfg.karpenter.gpu.minLocalNvmeGB} GB)`,
       });
-    }
-    if (cfg.observability.enabled) {
-      const unpriced = eligibleGpuInstanceTypes(cfg.karpenter.gpu).filter((t) => cfg.observability.gpuPrices[t.type] === undefined).map((t) => t.type);
-      if (unpriced.length > 0) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['observability', 'gpuPrices'], message: `lacks a price for instance types the GPU NodePools may launch: ${unpriced.join(', ')} (the spend estimate would miss them)` });
-      }
-      if (cfg.observability.gpuMetrics.enabled && cfg.karpenter.dcgmExporter.enabled) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['karpenter', 'dcgmExporter', 'enabled'], message: 'must be false while observability.gpuMetrics.enabled is true (the CloudWatch add-on runs its own DCGM exporter on every GPU node; two would collide)' });
-      }
     }
   });
 

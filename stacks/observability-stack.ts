@@ -14,9 +14,10 @@
 import { CloudfrontMonitoringSubscription } from '@cdktf/provider-aws/lib/cloudfront-monitoring-subscription';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { TerraformOutput } from 'cdktf';
+import { Annotations, TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
 import { defaultTags, gpuNodeTag } from '../config';
+import { eligibleGpuInstanceTypes } from '../config/gpu-instance-types';
 import { AlarmTopic } from '../constructs/observability/alarm-topic';
 import { CapacityPublisher } from '../constructs/observability/capacity-publisher';
 import { ContainerInsights } from '../constructs/observability/container-insights';
@@ -61,6 +62,18 @@ export class ObservabilityStack extends PlatformStack {
     const { config, cluster } = props;
     const obs = config.observability;
     const { accountId, partition } = this;
+
+    const unpriced = eligibleGpuInstanceTypes(config.karpenter.gpu).filter((t) => obs.gpuPrices[t.type] === undefined).map((t) => t.type);
+    if (unpriced.length > 0) {
+      Annotations.of(this).addWarning(
+        `observability.gpuPrices has no price for instance types the GPU NodePools may launch: ${unpriced.join(', ')}. Nodes of these types are counted in UnpricedGpuNodes and left out of the spend estimate; add their USD/hour prices.`,
+      );
+    }
+    if (obs.gpuMetrics.enabled && config.karpenter.dcgmExporter.enabled) {
+      Annotations.of(this).addWarning(
+        'karpenter.dcgmExporter.enabled and observability.gpuMetrics.enabled both run an NVIDIA DCGM exporter on every GPU node (the CloudWatch add-on brings its own): turn one off (docs/observability.md explains the choice).',
+      );
+    }
 
     const edgeProvider =
       config.region === CLOUDFRONT_METRICS_REGION

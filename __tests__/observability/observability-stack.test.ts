@@ -278,6 +278,14 @@ describe('observability stack: GPU metrics and the capacity publisher', () => {
     expect(synthObservability({ observability: { cloudFrontAdditionalMetrics: false } }).parsed.resource.aws_cloudfront_monitoring_subscription).toBeUndefined();
   });
 
+  it('warns about GPU types without a price and about two DCGM exporters, naming the fields', () => {
+    const warnings = (stack: any) => JSON.stringify(stack.node.findAll().flatMap((c: any) => c.node.metadata).filter((m: any) => m.type === '@cdktf/warn'));
+    expect(warnings(synthObservability().stack)).toBe('[]');
+    const both = synthObservability({ karpenter: { dcgmExporter: { enabled: true } }, observability: { gpuPrices: { 'g6.xlarge': { onDemand: 0.8 } } } }).stack;
+    expect(warnings(both)).toContain('observability.gpuPrices has no price for instance types the GPU NodePools may launch: g4dn.2xlarge');
+    expect(warnings(both)).toContain('karpenter.dcgmExporter.enabled and observability.gpuMetrics.enabled both run');
+  });
+
   it('matches the snapshot', () => {
     expect(synthObservability().synth).toMatchSnapshot();
   });
