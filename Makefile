@@ -66,6 +66,10 @@ values: ## Write generated/comfyui-values.yaml from the deployed app stack's out
 	@node scripts/gen-values.mjs $(if $(OUTPUTS),--outputs $(OUTPUTS)) --out generated/comfyui-values.yaml
 	@helm lint --strict --quiet charts/comfyui -f generated/comfyui-values.yaml
 
+.PHONY: status
+status: tools-node ## Platform health and cost from CloudWatch (AWS credentials; OUTPUTS=file.json, default ./cdktf-outputs.json)
+	@node scripts/run-ts.mjs cli/comfy/main.ts status --cluster $(if $(OUTPUTS),--outputs $(OUTPUTS))
+
 .PHONY: clean
 clean: ## Remove build output (keeps .tools/ and node_modules/)
 	rm -rf $(OUTDIR) .build coverage

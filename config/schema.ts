@@ -415,6 +415,60 @@ export const edgeSchema = z
     });
   });
 
+// ---------------------------------------------------------- observability
+
+/**
+ * On-Demand Linux list prices (USD per hour, us-east-1, the AWS price list
+ * of 2025) of the default GPU families. The spend line is an estimate:
+ * override with your region's and contract's prices.
+ */
+export const DEFAULT_GPU_PRICES: Readonly<Record<string, { onDemand: number; spot?: number }>> = {
+  'g4dn.xlarge': { onDemand: 0.526 }, 'g4dn.2xlarge': { onDemand: 0.752 }, 'g4dn.4xlarge': { onDemand: 1.204 }, 'g4dn.8xlarge': { onDemand: 2.176 },
+  'g4dn.12xlarge': { onDemand: 3.912 }, 'g4dn.16xlarge': { onDemand: 4.352 }, 'g4dn.metal': { onDemand: 7.824 },
+  'g5.xlarge': { onDemand: 1.006 }, 'g5.2xlarge': { onDemand: 1.212 }, 'g5.4xlarge': { onDemand: 1.624 }, 'g5.8xlarge': { onDemand: 2.448 },
+  'g5.12xlarge': { onDemand: 5.672 }, 'g5.16xlarge': { onDemand: 4.096 }, 'g5.24xlarge': { onDemand: 8.144 }, 'g5.48xlarge': { onDemand: 16.288 },
+  'g6.xlarge': { onDemand: 0.8048 }, 'g6.2xlarge': { onDemand: 0.9776 }, 'g6.4xlarge': { onDemand: 1.3232 }, 'g6.8xlarge': { onDemand: 2.0144 },
+  'g6.12xlarge': { onDemand: 4.6016 }, 'g6.16xlarge': { onDemand: 3.3968 }, 'g6.24xlarge': { onDemand: 6.6752 }, 'g6.48xlarge': { onDemand: 13.3504 },
+  'g6e.xlarge': { onDemand: 1.861 }, 'g6e.2xlarge': { onDemand: 2.242 }, 'g6e.4xlarge': { onDemand: 3.004 }, 'g6e.8xlarge': { onDemand: 4.529 },
+  'g6e.12xlarge': { onDemand: 10.493 }, 'g6e.16xlarge': { onDemand: 7.577 }, 'g6e.24xlarge': { onDemand: 15.066 }, 'g6e.48xlarge': { onDemand: 30.131 },
+};
+
+const usdPerHour = z.number().positive('must be a positive price in USD per hour').max(1000, 'must be at most 1000 USD per hour');
+const fiveMinuteWindow = (what: string) => z.number().int().min(5).max(1440).refine((m) => m % 5 === 0, `must be a multiple of 5 (${what} is judged on 5-minute periods)`);
+
+export const observabilitySchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Create the observability stack: one CloudWatch dashboard, the platform alarms and their SNS topic, GPU metrics (Container Insights) and the capacity publisher.'),
+    alarmEmails: z.array(emailAddress).default([]).describe('Email addresses subscribed to the alarm topic(s); each confirms by the link AWS sends (twice when the deployment is outside us-east-1: the edge alarms notify a topic there).'),
+    gpuMetrics: z
+      .object({
+        enabled: z.boolean().default(true).describe('Install the amazon-cloudwatch-observability EKS add-on (Container Insights with enhanced observability, NVIDIA GPU metrics per node and pod).'),
+        addonVersion: eksAddonVersion.default('v4.5.0-eksbuild.1').describe('amazon-cloudwatch-observability add-on version (aws eks describe-addon-versions --addon-name amazon-cloudwatch-observability).'),
+        containerLogs: z.boolean().default(false).describe('Also ship container stdout/stderr to CloudWatch Logs (Fluent Bit; billed per GB ingested).'),
+        logRetentionDays: retentionDays.default(7).describe('Retention of the /aws/containerinsights/<cluster>/* log groups.'),
+      })
+      .strict()
+      .default({}),
+    cloudFrontAdditionalMetrics: z.boolean().default(true).describe('Turn on CloudFront additional metrics (origin latency, 401 rate for auth failures; billed as 8 custom metrics per distribution).'),
+    gpuPrices: z
+      .record(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'must be keyed by EC2 instance type such as g6.xlarge'), z.object({ onDemand: usdPerHour, spot: usdPerHour.optional() }).strict())
+      .default({ ...DEFAULT_GPU_PRICES })
+      .describe('USD per hour by GPU instance type for the ESTIMATED spend line (default: us-east-1 On-Demand list prices of the default families). A type the GPU NodePools may launch without a price here is counted in UnpricedGpuNodes and left out of the estimate (synth warns).'),
+    spotPriceRatio: z.number().gt(0, 'must be above 0').max(1, 'must be at most 1 (Spot is never above On-Demand here)').default(0.4).describe('Spot price as a fraction of On-Demand for types without a spot price in gpuPrices.'),
+    publisherLogRetentionDays: retentionDays.default(14).describe('Retention of the capacity publisher Lambda log group.'),
+    alarms: z
+      .object({
+        nodeNotReadyMinutes: fiveMinuteWindow('node readiness').default(15).describe('Alarm when a GPU node reports NodeModelsReady 0 for this long.'),
+        idleGpuMinutes: fiveMinuteWindow('idleness').default(60).describe('Alarm when GPU nodes run this long with nothing queued or running.'),
+        edge5xxRatePercent: z.number().gt(0, 'must be above 0').max(100, 'must be at most 100').default(5).describe('Alarm when this percentage of edge requests fail with 5xx (2 of 3 five-minute periods).'),
+        edge5xxMinRequests: z.number().int().min(1).default(20).describe('Requests per 5 minutes below which the 5xx rate is not judged (one failed request of two is not an outage).'),
+        spotInterruptionsPer15Minutes: z.number().int().min(1).default(3).describe('Spot interruption warnings within 15 minutes that make a storm.'),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     name: dnsLabel(20).default('comfyui').describe('Name prefix of every resource (lowercase, max 20 characters).'),
@@ -428,6 +482,7 @@ export const configSchema = z
     models: modelsSchema.default({}),
     app: appSchema.default({}),
     edge: edgeSchema.default({}),
+    observability: observabilitySchema.default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

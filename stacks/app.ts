@@ -13,6 +13,7 @@ import { ClusterStack } from './cluster-stack';
 import { EdgeStack } from './edge-stack';
 import { ModelSyncStack } from './model-sync-stack';
 import { NetworkStack } from './network-stack';
+import { ObservabilityStack } from './observability-stack';
 import { StorageStack } from './storage-stack';
 
 /** Every stack of the platform, by role. */
@@ -25,6 +26,8 @@ export interface PlatformStacks {
   readonly clusterAddons: ClusterAddonsStack;
   readonly edge: EdgeStack;
   readonly app: AppStack;
+  /** Dashboard, alarms, GPU metrics (absent when observability.enabled is false). */
+  readonly observability?: ObservabilityStack;
 }
 
 /** Stack ids are `<name>-<environment>-<role>`, so two environments can share a state bucket. */
@@ -58,7 +61,16 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
   // The TargetGroupBinding CRD, the load balancer controller and the GPU NodePools must exist before the release.
   comfyui.addDependency(clusterAddons);
+  const observability = config.observability.enabled
+    ? new ObservabilityStack(app, stackId(config, 'observability'), {
+        config,
+        cluster: cluster.outputs,
+        capacity: capacity.metricSources,
+        modelSync: modelSync.metricSources,
+        edge: edge.metricSources,
+      })
+    : undefined;
   // Synth-time policy (docs/security.md) on every stack above; keep it last.
   applyPlatformPolicy(app);
-  return { network, storage, cluster, capacity, modelSync, clusterAddons, edge, app: comfyui };
+  return { network, storage, cluster, capacity, modelSync, clusterAddons, edge, app: comfyui, observability };
 }

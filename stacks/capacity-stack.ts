@@ -9,10 +9,10 @@ import { Construct } from 'constructs';
 import { modelSyncCommandLogGroup, PlatformConfig } from '../config';
 import { LOAD_BALANCER_CONTROLLER_NAMESPACE, loadBalancerControllerStatements } from '../constructs/addons/load-balancer-controller-policy';
 import { GpuNodeRole } from '../constructs/capacity/gpu-node-role';
-import { InterruptionQueue } from '../constructs/capacity/interruption-queue';
+import { INTERRUPTION_RULES, InterruptionQueue } from '../constructs/capacity/interruption-queue';
 import { karpenterControllerStatements } from '../constructs/capacity/karpenter-controller-policy';
 import { PodIdentityRole } from '../constructs/identity/pod-identity-role';
-import { CapacityOutputs, ClusterOutputs, StorageOutputs } from './contracts';
+import { CapacityMetricSources, CapacityOutputs, ClusterOutputs, StorageOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
 
 export interface CapacityStackProps {
@@ -27,6 +27,8 @@ export interface CapacityStackProps {
 export class CapacityStack extends PlatformStack {
   /** Typed outputs for the cluster-addons stack. */
   public readonly outputs: CapacityOutputs;
+  /** What the observability stack watches (interruption queue and rules). */
+  public readonly metricSources: CapacityMetricSources;
 
   constructor(scope: Construct, id: string, props: CapacityStackProps) {
     super(scope, id, { config: props.config });
@@ -80,6 +82,14 @@ export class CapacityStack extends PlatformStack {
       gpuNodeRoleArn: nodeRole.role.arn,
       gpuNodeInstanceProfileName: nodeRole.instanceProfile.name,
       interruptionQueueName: queue.queueName,
+    };
+    const ruleName = (name: string) => queue.rules[INTERRUPTION_RULES.findIndex((r) => r.name === name)].name;
+    this.metricSources = {
+      queueName: queue.queueName,
+      spotRuleName: ruleName('spot'),
+      rebalanceRuleName: ruleName('rebalance'),
+      stateChangeRuleName: ruleName('state-change'),
+      scheduledChangeRuleName: ruleName('scheduled-change'),
     };
   }
 }

@@ -3,6 +3,7 @@
  * public field and the next stack takes it as a prop; cdktf turns the tokens
  * into outputs and remote-state reads. Nothing is looked up by name.
  */
+import type { ObservedEdge, ObservedInterruptions, ObservedJobs, ObservedModelSync } from '../constructs/observability/observed-platform';
 
 /** An S3 bucket another stack reads or writes. */
 export interface BucketRef {
@@ -101,3 +102,16 @@ export interface ModelSyncOutputs {
   /** Log group receiving command output from GPU nodes (the GPU node role writes to it). */
   readonly commandLogGroupArn: string;
 }
+
+// ------------------------------------------------------------ observability
+// What the observability stack watches, exposed by each stack as `metricSources`
+// (the shapes live with the observability constructs, which cannot import stacks/).
+
+/** The model-sync path's queues, function and failure rule (model-sync stack). */
+export type ModelSyncMetricSources = ObservedModelSync;
+/** Karpenter's interruption queue and EventBridge rules (capacity stack). */
+export type CapacityMetricSources = ObservedInterruptions;
+/** CloudFront distribution, ALB, target group and auth function (edge stack); the auth mode comes from config. */
+export type EdgeMetricSources = Omit<ObservedEdge, 'authMode'>;
+/** The jobs queue and its DLQ (jobs stack). */
+export type JobsMetricSources = ObservedJobs;

@@ -15,7 +15,7 @@ import { ALB_LOG_PREFIX, CLOUDFRONT_LOG_PREFIX, EdgeLogBucket } from '../constru
 import { EdgeWaf } from '../constructs/edge/edge-waf';
 import { InternalAlb } from '../constructs/edge/internal-alb';
 import { AlbVpcOrigin } from '../constructs/edge/vpc-origin';
-import { ClusterOutputs, EdgeOutputs, NetworkOutputs } from './contracts';
+import { ClusterOutputs, EdgeMetricSources, EdgeOutputs, NetworkOutputs } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface EdgeStackProps extends PlatformStackProps {
@@ -28,6 +28,8 @@ export interface EdgeStackProps extends PlatformStackProps {
 export class EdgeStack extends PlatformStack {
   /** Typed outputs for the app stack (TargetGroupBinding, public URL). */
   public readonly outputs: EdgeOutputs;
+  /** What the observability stack watches (distribution, ALB, target group, auth function). */
+  public readonly metricSources: EdgeMetricSources;
 
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
@@ -119,6 +121,12 @@ export class EdgeStack extends PlatformStack {
       targetGroupArn: alb.targetGroup.arn,
       albSecurityGroupId: alb.securityGroup.id,
       publicHostname: cdn.publicHostname,
+    };
+    this.metricSources = {
+      distributionId: cdn.distribution.id,
+      loadBalancerArnSuffix: alb.alb.arnSuffix,
+      targetGroupArnSuffix: alb.targetGroup.arnSuffix,
+      authFunctionName: auth?.function.name,
     };
 
     const urlDescription = cognito ? 'Open ComfyUI here (Cognito sign-in; scripts send a Cognito bearer token)' : 'Open ComfyUI here (Basic auth unless edge.auth.mode is none)';

@@ -16,7 +16,7 @@ import { ModelSyncFunction } from '../constructs/models/model-sync-function';
 import { ModelSyncQueue } from '../constructs/models/model-sync-queue';
 import { ModelsBucketNotification } from '../constructs/models/models-bucket-notification';
 import { NodeCommandMonitor } from '../constructs/models/node-command-monitor';
-import { ModelSyncOutputs, StorageOutputs } from './contracts';
+import { ModelSyncMetricSources, ModelSyncOutputs, StorageOutputs } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface ModelSyncStackProps extends PlatformStackProps {
@@ -27,6 +27,8 @@ export interface ModelSyncStackProps extends PlatformStackProps {
 export class ModelSyncStack extends PlatformStack {
   /** Typed outputs for other stacks. */
   public readonly outputs: ModelSyncOutputs;
+  /** What the observability stack watches (queues, function, failed-command rule). */
+  public readonly metricSources: ModelSyncMetricSources;
   /** The function construct (bundle figures for tests and benchmarks). */
   public readonly syncFunction: ModelSyncFunction;
 
@@ -100,6 +102,12 @@ export class ModelSyncStack extends PlatformStack {
       queueArn: queue.queue.arn,
       deadLetterQueueArn: queue.deadLetterQueue.arn,
       commandLogGroupArn: monitor.outputLogGroup.arn,
+    };
+    this.metricSources = {
+      queueName: queue.queue.name,
+      deadLetterQueueName: queue.deadLetterQueue.name,
+      functionName: this.syncFunction.function.functionName,
+      nodeFailureRuleName: monitor.failureRule.name,
     };
   }
 }

@@ -93,6 +93,7 @@ describe('main.ts (the synth entry point)', () => {
       'cluster-addons': ['capacity', 'cluster', 'network', 'storage'],
       edge: ['cluster', 'network'],
       app: ['cluster', 'cluster-addons', 'edge', 'storage'],
+      observability: ['capacity', 'cluster', 'edge', 'model-sync'],
     });
   });
 

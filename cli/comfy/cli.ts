@@ -8,6 +8,7 @@
 import { type ParseArgsConfig } from 'util';
 import { isAbsolute, relative, resolve } from 'path';
 import { ComfyClient, formatDuration } from './client';
+import { clusterStatusCommand } from './cluster-status';
 import { type CliCommand, type CliIo, COMMON_OPTIONS, CONNECTION_HELP, commandHelp, HELP_FOOTER, makeClient, parseCommandArgs, parseInteger, parseDuration } from './command';
 import { ComfyError, EXIT_CODES, ExecutionError, InterruptedError, PromptRejectedError, ServerError, TimeoutError, UsageError } from './errors';
 import { ProgressReporter } from './progress';
@@ -54,9 +55,11 @@ const RUN: CliCommand = {
 const STATUS: CliCommand = {
   name: 'status',
   args: '',
-  summary: 'Server versions, GPU memory and queue',
-  optionsHelp: '',
-  run: (argv, io) => statusCommand(argv, io),
+  summary: 'Server versions, GPU memory and queue; with --cluster, platform health and cost from CloudWatch',
+  optionsHelp: `  --cluster             Platform health and cost from CloudWatch instead (AWS credentials;
+                        see status --cluster --help)
+`,
+  run: (argv, io) => (argv.includes('--cluster') ? clusterStatusCommand(argv.filter((arg) => arg !== '--cluster'), io) : statusCommand(argv, io)),
 };
 
 const MODELS: CliCommand = {

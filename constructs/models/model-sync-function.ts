@@ -15,13 +15,13 @@
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/model-sync/settings';
+import { lambdaExecutionRole } from '../identity/lambda-execution-role';
 import { bundleLambda, LambdaBundle } from './lambda-bundle';
 import { occurrenceAlarm } from './occurrence-alarm';
 
@@ -102,20 +102,10 @@ export class ModelSyncFunction extends Construct {
       kmsKeyId: props.logKmsKeyArn,
     });
 
-    const assumeRole = new DataAwsIamPolicyDocument(this, 'AssumeRole', {
-      statement: [
-        {
-          effect: 'Allow',
-          actions: ['sts:AssumeRole'],
-          principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }],
-          condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] }],
-        },
-      ],
-    });
-    const role = new IamRole(this, 'Role', {
-      name: `${props.functionName}-lambda`,
+    const role = lambdaExecutionRole(this, {
+      functionName: props.functionName,
       description: 'Model-sync Lambda: reads S3 events from SQS, sends the model-sync SSM document to GPU nodes',
-      assumeRolePolicy: assumeRole.json,
+      accountId: props.accountId,
     });
 
     const permissions = new DataAwsIamPolicyDocument(this, 'Permissions', {
