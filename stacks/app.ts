@@ -55,7 +55,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     nodeUserData,
   });
   const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs, wakeQueue: capacity.outputs.wakeQueue });
-  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
+  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs, wakeQueue: capacity.outputs.wakeQueue });
   // The TargetGroupBinding CRD, the load balancer controller and the GPU NodePools must exist before the release.
   comfyui.addDependency(clusterAddons);
   // Synth-time policy (docs/security.md) on every stack above; keep it last.

@@ -14,7 +14,7 @@ import { join } from 'path';
 import { comfyuiPlatformValues } from '../../constructs/app/chart-values';
 import { ImageRepository } from '../../constructs/app/image-repository';
 import { DEFAULT_VALUES, HELM, render, requireTools, run } from '../chart/helm';
-import { synthApp, STORAGE } from './fixtures';
+import { EDGE, synthApp, STORAGE } from './fixtures';
 
 const { synth, parsed } = synthApp();
 const policyDoc = (p: any, suffix: string) => Object.entries(p.data.aws_iam_policy_document).find(([id]) => id.startsWith(`Comfyui_Identity_${suffix}`))![1] as any;
@@ -187,6 +187,7 @@ describe('outputs for make values', () => {
     const input = {
       imageRepository: 'r', serviceAccount: 'comfyui', port: 8188, modelsDir: '/mnt/models', readinessMarker: '/var/ready.json', modelFolders: ['checkpoints'],
       region: 'us-west-2', outputsBucket: STORAGE.outputsBucket, inputsBucket: STORAGE.inputsBucket, inputsWritable: false, targetGroupArn: 'arn', ingressCidrs: ['10.0.0.0/16'],
+      autoscalingMode: 'manual' as const, clusterName: 'c', targetGroupMetricDimensions: EDGE.targetGroupMetricDimensions,
     };
     expect(() => comfyuiPlatformValues(input)).toThrow('readinessMarker /var/ready.json must lie inside the models directory /mnt/models');
   });
