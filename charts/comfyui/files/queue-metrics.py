@@ -38,6 +38,8 @@ REGION = os.environ["AWS_REGION"]
 ENDPOINT = os.environ.get("CLOUDWATCH_ENDPOINT", f"https://monitoring.{REGION}.amazonaws.com/")
 INTERVAL = float(os.environ.get("QUEUE_METRICS_INTERVAL_SECONDS", "10"))
 ITERATIONS = int(os.environ.get("QUEUE_METRICS_ITERATIONS", "0"))  # 0: forever (tests set a count)
+# Period of the aggregate series: one datapoint per replica per period (KEDA reads 60 s sums).
+AGGREGATE_SECONDS = int(os.environ.get("QUEUE_METRICS_AGGREGATE_SECONDS", "60"))
 
 
 def log(message):
@@ -172,7 +174,8 @@ def main():
                     seconds = time.time() - running_since[prompt_id]
                 del running_since[prompt_id]
                 pending.append(("PromptDurationSeconds", "Seconds", seconds, aggregate, now))
-            bucket = now.replace(second=0, microsecond=0)
+            epoch = int(now.timestamp())
+            bucket = datetime.datetime.fromtimestamp(epoch - epoch % AGGREGATE_SECONDS, datetime.timezone.utc)
             if minute is not None and bucket != minute:
                 for name, value in peak.items():
                     pending.append((name, "Count", value, aggregate, minute))
