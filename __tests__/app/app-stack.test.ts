@@ -64,7 +64,7 @@ describe('ComfyUI Pod Identity role', () => {
   it('writes outputs, reads inputs, uses the data key through S3 only; nothing else', () => {
     const statements = policyDoc(parsed, 'Permissions').statement;
     const bySid = Object.fromEntries(statements.map((s: any) => [s.sid, s]));
-    expect(Object.keys(bySid).sort()).toEqual(['DataKeyThroughS3', 'ListOutputsAndInputs', 'ReadInputs', 'ReadWriteOutputs']);
+    expect(Object.keys(bySid).sort()).toEqual(['DataKeyThroughS3', 'ListOutputsAndInputs', 'PublishServingMetrics', 'ReadInputs', 'ReadWriteOutputs']);
     expect(bySid.ListOutputsAndInputs).toEqual(expect.objectContaining({ actions: ['s3:ListBucket'], resources: [STORAGE.outputsBucket.arn, STORAGE.inputsBucket.arn] }));
     expect(bySid.ReadWriteOutputs.actions.sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     expect(bySid.ReadWriteOutputs.resources).toEqual([`${STORAGE.outputsBucket.arn}/*`]);
@@ -135,7 +135,9 @@ describe('helm release of charts/comfyui', () => {
 
   it('passes the initial app values, then the platform values computed from the other stacks', () => {
     const [appValues, platformValues] = release(parsed).values as string[];
-    expect(appValues).toBe('${jsonencode({"image" = {"tag" = "v0.3.66"}, "replicaCount" = 1})}');
+    expect(appValues).toBe(
+      '${jsonencode({"image" = {"tag" = "v0.3.66"}, "replicaCount" = 1, "autoscaling" = {"minReplicas" = 0, "maxReplicas" = 4, "idleMinutes" = 30, "targetQueuePerReplica" = 2, "pollingIntervalSeconds" = 10, "warmSchedules" = []}})}',
+    );
     for (const expected of [
       '"repository" = aws_ecr_repository.Images_Repository_',
       `"targetGroupArn" = "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/comfyui-dev-comfyui/0a1b2c3d4e5f6a7b"`,
