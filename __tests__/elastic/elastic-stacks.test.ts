@@ -104,7 +104,7 @@ describe('edge: the wake path', () => {
     }
     expect(permissions.find((p) => p.action === 'lambda:InvokeFunctionUrl').function_url_auth_type).toBe('AWS_IAM');
     const s = bySid(doc(parsed, 'Wake_Permissions'));
-    expect(Object.keys(s).sort()).toEqual(['SignalWakeQueue', 'WriteOwnLogs']);
+    expect(Object.keys(s).sort()).toEqual(['SignalWakeQueue', 'WriteOwnLogs', 'WriteTraces']);
     expect(s.SignalWakeQueue).toMatchObject({ actions: ['sqs:SendMessage'], resources: [FAKE_CAPACITY.wakeQueue!.arn] });
   });
 

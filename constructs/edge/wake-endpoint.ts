@@ -109,6 +109,8 @@ export class WakeEndpoint extends Construct {
       statement: [
         { sid: 'SignalWakeQueue', effect: 'Allow', actions: ['sqs:SendMessage'], resources: [props.queue.arn] },
         { sid: 'WriteOwnLogs', effect: 'Allow', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.arn}:*`] },
+        // X-Ray has no resource-level permissions for these two calls.
+        { sid: 'WriteTraces', effect: 'Allow', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
       ],
     });
     new IamRolePolicy(this, 'Policy', { name: 'wake', role: role.id, policy: permissions.json });
@@ -127,6 +129,7 @@ export class WakeEndpoint extends Construct {
       timeout: 5,
       memorySize: 512,
       loggingConfig: { logFormat: 'Text', logGroup: logGroup.name },
+      tracingConfig: { mode: 'Active' },
       environment: {
         variables: {
           [WAKE_ENV.queueUrl]: props.queue.url,
