@@ -116,8 +116,12 @@ describe('edge: the wake path', () => {
     expect(wakeOrigin.custom_origin_config).toMatchObject({ origin_protocol_policy: 'https-only' });
     const behaviour = distribution.ordered_cache_behavior.find((b: any) => b.path_pattern === WAKE_PATH_PATTERN);
     expect(behaviour).toMatchObject({ target_origin_id: 'comfyui-wake', allowed_methods: ['GET', 'HEAD'], viewer_protocol_policy: 'redirect-to-https' });
-    expect(behaviour.function_association).toEqual(distribution.default_cache_behavior.function_association);
-    expect(behaviour.function_association).toHaveLength(1);
+    // the same viewer-request auth as everything else, plus the viewer-response function that sets the 503
+    expect(behaviour.function_association).toEqual([
+      ...distribution.default_cache_behavior.function_association,
+      { event_type: 'viewer-response', function_arn: expect.stringMatching(/^\$\{aws_cloudfront_function\.Wake_ViewerResponse_[A-F0-9]+\.arn\}$/) },
+    ]);
+    expect(distribution.default_cache_behavior.function_association).toHaveLength(1);
     // the default behaviour still sends every method to the ALB (no origin group: POST would not fail over)
     expect(distribution.default_cache_behavior.target_origin_id).toBe('comfyui-alb');
     expect(distribution.origin_group).toBeUndefined();

@@ -193,7 +193,9 @@ export class EdgeDistribution extends Construct {
         originRequestPolicyId: props.originAuthenticates ? MANAGED_ALL_VIEWER : MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER,
       },
       orderedCacheBehavior: (assetPolicies || props.wake) && [
-        ...(props.wake ? [{ ...common, ...props.wake.behavior }] : []),
+        ...(props.wake
+          ? [{ ...common, ...props.wake.behavior, functionAssociation: [...(functionAssociation ?? []), { eventType: 'viewer-response', functionArn: props.wake.viewerResponseFunctionArn }] }]
+          : []),
         ...(assetPolicies
           ? [
               { ...common, pathPattern: '/assets/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.immutable.id },

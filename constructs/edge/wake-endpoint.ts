@@ -4,7 +4,7 @@
  * CloudFront then serves its custom error page for 503 from `/_wake/page`,
  * which this construct's function answers: it puts a message on the wake
  * queue (KEDA activates the ScaledObject on the next poll) and returns the
- * "Starting a GPU for you" page with 503 + Retry-After. Custom error pages
+ * "Starting a GPU for you" page, which viewers get with status 503. Custom error pages
  * apply to every method, so a POST /prompt at zero wakes the GPU too (origin
  * failover would only cover GET, HEAD and OPTIONS). API clients ask
  * `/_wake/status` for the JSON form (503 + Retry-After + JSON).
@@ -14,6 +14,7 @@
  * endpoint is reachable through CloudFront alone, behind the same viewer
  * authentication as the rest of the site.
  */
+import { CloudfrontFunction } from '@cdktf/provider-aws/lib/cloudfront-function';
 import { CloudfrontOriginAccessControl } from '@cdktf/provider-aws/lib/cloudfront-origin-access-control';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
@@ -26,6 +27,7 @@ import { AssetType, Fn, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { WAKE_ENV } from '../../lambdas/wake/handler';
 import { DEFAULT_RETRY_AFTER_SECONDS } from '../../lambdas/wake/page';
+import { WAKE_VIEWER_RESPONSE_CODE } from '../../lambdas/wake/viewer-response';
 import { bundleLambda, LambdaBundle } from '../models/lambda-bundle';
 import { MANAGED_CACHING_DISABLED } from './edge-distribution';
 
@@ -52,6 +54,8 @@ export interface WakeDistributionParts {
   };
   /** The `/_wake/*` cache behaviour (GET/HEAD, nothing cached). */
   readonly behavior: { pathPattern: string; targetOriginId: string; allowedMethods: string[]; cachedMethods: string[]; cachePolicyId: string };
+  /** Viewer-response function of that behaviour (sets the 503 viewers see). */
+  readonly viewerResponseFunctionArn: string;
   /** Custom error responses by status code. */
   readonly errorResponses: Record<number, { responsePagePath: string; responseCode: number }>;
 }
@@ -78,6 +82,8 @@ export class WakeEndpoint extends Construct {
   public readonly url: LambdaFunctionUrl;
   /** The origin access control CloudFront signs with. */
   public readonly originAccessControl: CloudfrontOriginAccessControl;
+  /** Viewer-response function of `/_wake/*`: 200 from the function -> 503 for the viewer. */
+  public readonly viewerResponse: CloudfrontFunction;
   /** The parts EdgeDistribution takes. */
   public readonly distributionParts: WakeDistributionParts;
   /** The bundle deployed. */
@@ -151,6 +157,14 @@ export class WakeEndpoint extends Construct {
       signingProtocol: 'sigv4',
     });
 
+    this.viewerResponse = new CloudfrontFunction(this, 'ViewerResponse', {
+      name: `${props.functionName}-status`,
+      comment: 'Wake path: the 200 of the wake function becomes the 503 + Retry-After viewers see',
+      runtime: 'cloudfront-js-2.0',
+      code: WAKE_VIEWER_RESPONSE_CODE,
+      publish: true,
+    });
+
     this.distributionParts = {
       origin: {
         originId: WAKE_ORIGIN_ID,
@@ -166,6 +180,7 @@ export class WakeEndpoint extends Construct {
         cachedMethods: ['GET', 'HEAD'],
         cachePolicyId: MANAGED_CACHING_DISABLED,
       },
+      viewerResponseFunctionArn: this.viewerResponse.arn,
       errorResponses: { 503: { responsePagePath: WAKE_PAGE_PATH, responseCode: 503 } },
     };
   }

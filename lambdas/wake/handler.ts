@@ -8,7 +8,10 @@
  * Each call puts one message on the wake queue (KEDA's aws-sqs-queue trigger
  * activates the ScaledObject on it), counts a WakeRequests metric in the
  * Embedded Metric Format (a log line, no PutMetricData permission needed),
- * and answers 503 + Retry-After with the page or the JSON body.
+ * and answers with the page or the JSON body and Retry-After. The function
+ * itself answers 200: CloudFront would replace an origin 503 with its error
+ * page. Viewers still get 503: the custom error response sets it for the page,
+ * the viewer-response function of `/_wake/*` (viewer-response.ts) for the rest.
  */
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_RETRY_AFTER_SECONDS, wakeJson, wakePage, wantsJson } from './page';
@@ -73,9 +76,9 @@ export function createWakeHandler(deps: WakeDependencies): (event: FunctionUrlEv
     const common = { 'retry-after': retry, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
     const headers = event.headers ?? {};
     if (wantsJson(path, headers.accept)) {
-      return { statusCode: 503, headers: { ...common, 'content-type': 'application/json' }, body: JSON.stringify(wakeJson(deps.retryAfterSeconds, at)) };
+      return { statusCode: 200, headers: { ...common, 'content-type': 'application/json' }, body: JSON.stringify(wakeJson(deps.retryAfterSeconds, at)) };
     }
-    return { statusCode: 503, headers: { ...common, 'content-type': 'text/html; charset=utf-8' }, body: method === 'HEAD' ? '' : wakePage(deps.retryAfterSeconds) };
+    return { statusCode: 200, headers: { ...common, 'content-type': 'text/html; charset=utf-8' }, body: method === 'HEAD' ? '' : wakePage(deps.retryAfterSeconds) };
   };
 }
 
