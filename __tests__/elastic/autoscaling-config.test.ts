@@ -2,6 +2,8 @@
  * Config of elastic serving (app.autoscaling, keda): defaults, and bad values
  * rejected with the field named.
  */
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { defaultConfig, parseConfig } from '../../config';
 import { cronProblem, isTimeZone } from '../../config/cron';
 
@@ -69,5 +71,13 @@ describe('cron expressions (KEDA cron scaler, 5 fields)', () => {
     expect(isTimeZone('UTC')).toBe(true);
     expect(isTimeZone('Not/AZone')).toBe(false);
     expect(isTimeZone('../etc/passwd')).toBe(false);
+  });
+});
+
+describe('KEDA version pin', () => {
+  it('the installer fetches the CRDs of the same KEDA version the cluster-addons stack installs', () => {
+    const script = readFileSync(join(__dirname, '../../scripts/install-tools.sh'), 'utf8');
+    expect(script).toContain(`KEDA_VERSION=${defaultConfig().keda.version}\n`);
+    expect(script).toMatch(/groups=\(node go python apt crds schemas keda[ )]/);
   });
 });
