@@ -7,6 +7,7 @@
  * `make docs` (scripts/gen-config-docs.ts); a test keeps it up to date.
  */
 import { z } from 'zod';
+import { cronProblem, isTimeZone } from './cron';
 import { eligibleGpuInstanceTypes, MIN_SPOT_TO_SPOT_TYPES } from './gpu-instance-types';
 
 // ---------------------------------------------------------------- helpers
@@ -255,13 +256,70 @@ export const modelsSchema = z
   })
   .strict();
 
+// ---- elastic serving (KEDA): see docs/operations.md "Scaling"
+
+const cronExpression = z.string().superRefine((value, ctx) => {
+  const problem = cronProblem(value);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+});
+
+export const warmScheduleSchema = z
+  .object({
+    timezone: z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as Europe/Berlin or America/New_York' }).describe('IANA time zone the start and end times are in.'),
+    start: cronExpression.describe('5-field cron expression: when the warm window opens, e.g. `0 8 * * 1-5`.'),
+    end: cronExpression.describe('5-field cron expression: when it closes, e.g. `0 19 * * 1-5`.'),
+    minReplicas: z.number().int().min(1, 'must be at least 1 (a warm window keeps replicas running)').max(100).default(1).describe('Replicas kept running inside the window.'),
+  })
+  .strict();
+
+export const autoscalingSchema = z
+  .object({
+    mode: z
+      .enum(['keda', 'manual'])
+      .default('keda')
+      .describe('`keda` (KEDA ScaledObject: scale to zero when idle, wake on the first request, scale out on ComfyUI queue depth) or `manual` (`app.replicas`, changed by hand or `helm upgrade`).'),
+    minReplicas: z.number().int().min(0).max(100).default(0).describe('Fewest replicas outside warm windows; 0 lets the GPU nodes go away when idle.'),
+    maxReplicas: z.number().int().min(1, 'must be at least 1').max(100).default(4).describe('Most replicas (each takes one GPU; at most karpenter.gpu.gpuLimit).'),
+    idleMinutes: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1 (0 would stop the GPU between two requests)')
+      .max(1440)
+      .default(30)
+      .describe('Scale to zero only after this many minutes with no request at the edge and every replica\'s ComfyUI queue (running + pending) empty.'),
+    targetQueuePerReplica: z.number().int().min(1).max(100).default(2).describe('Scale out when the ComfyUI queue (running + pending, summed over all replicas) exceeds this per replica.'),
+    pollingIntervalSeconds: z.number().int().min(5).max(60).default(10).describe('How often KEDA reads the wake queue and the metrics (bounds the wake signal latency; each poll of a CloudWatch trigger is one GetMetricData request).'),
+    warmSchedules: z.array(warmScheduleSchema).max(10, 'must list at most 10 windows').default([]).describe('Cron windows keeping GPUs warm (e.g. working hours): timezone, start, end, minReplicas.'),
+  })
+  .strict()
+  .superRefine((a, ctx) => {
+    if (a.minReplicas > a.maxReplicas) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['minReplicas'], message: `must be <= maxReplicas (${a.maxReplicas}), got ${a.minReplicas}` });
+    }
+    a.warmSchedules.forEach((w, i) => {
+      if (w.minReplicas > a.maxReplicas) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['warmSchedules', i, 'minReplicas'], message: `must be <= maxReplicas (${a.maxReplicas}), got ${w.minReplicas}` });
+      }
+    });
+  })
+  .describe('Elastic serving with KEDA (mode `keda`): replicas follow use, zero when idle.');
+
+export const kedaSchema = z
+  .object({
+    version: semverish('2.21.1').default('2.21.1').describe('KEDA chart and operator version (https://kedacore.github.io/charts); the CRD schemas the chart tests use come from the same version (scripts/install-tools.sh).'),
+    namespace: k8sName.default('keda').describe('Namespace of the KEDA operator.'),
+    operatorServiceAccount: k8sName.default('keda-operator').describe('Service account of the KEDA operator (Pod Identity association: reads the wake queue and CloudWatch metrics).'),
+  })
+  .strict()
+  .describe('KEDA, installed by the cluster-addons stack when app.autoscaling.mode is keda.');
+
 export const appSchema = z
   .object({
     namespace: k8sName.default('comfyui').describe('Namespace of the ComfyUI release.'),
     serviceAccount: k8sName.default('comfyui').describe('Service account of ComfyUI pods (Pod Identity association).'),
     releaseName: k8sName.default('comfyui').describe('Helm release name.'),
     port: z.number().int().min(1024).max(65535).default(8188).describe('ComfyUI HTTP port.'),
-    replicas: z.number().int().min(0).max(100).default(1).describe('Initial replicas (helm owns it after install).'),
+    replicas: z.number().int().min(0).max(100).default(1).describe('Initial replicas in autoscaling mode `manual` (helm owns it after install); ignored in mode `keda`.'),
     imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a container image tag').refine((t) => t !== 'latest', 'must be pinned, not latest').default('v0.3.66').describe('Initial ComfyUI image tag (helm owns it after install).'),
     ecrKeepImages: z.number().int().min(1).max(1000).default(30).describe('Images kept in the ECR repository.'),
     outputsExpireDays: z.number().int().min(0).default(0).describe('Expire generated outputs after N days (0: keep).'),
@@ -271,6 +329,7 @@ export const appSchema = z
       .enum(['helm', 'terraform'])
       .default('helm')
       .describe('Owner of the ComfyUI helm release after the first install: `helm` (Terraform installs it once and then ignores it; ship changes with `make values` + `helm upgrade`) or `terraform` (every apply re-applies the chart and values, undoing `helm upgrade` changes).'),
+    autoscaling: autoscalingSchema.default({}),
   })
   .strict();
 
@@ -483,6 +542,7 @@ export const configSchema = z
     app: appSchema.default({}),
     edge: edgeSchema.default({}),
     observability: observabilitySchema.default({}),
+    keda: kedaSchema.default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -517,6 +577,9 @@ export const configSchema = z
       if (reserved) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['edge', 'auth', 'cognito', 'domainPrefix'], message: `must be set: the derived prefix ${derived}-... contains "${reserved}", which Cognito refuses in domain prefixes` });
       }
+    }
+    if (cfg.app.autoscaling.mode === 'keda' && cfg.app.autoscaling.maxReplicas > cfg.karpenter.gpu.gpuLimit) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['app', 'autoscaling', 'maxReplicas'], message: `must be <= karpenter.gpu.gpuLimit (${cfg.karpenter.gpu.gpuLimit}): each replica takes one GPU, got ${cfg.app.autoscaling.maxReplicas}` });
     }
     if (cfg.karpenter.gpu.minGpus > cfg.karpenter.gpu.maxGpus) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['karpenter', 'gpu', 'minGpus'], message: `must be <= karpenter.gpu.maxGpus (${cfg.karpenter.gpu.maxGpus}), got ${cfg.karpenter.gpu.minGpus}` });

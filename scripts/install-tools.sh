@@ -3,7 +3,7 @@
 # (npm, the Go module proxy, PyPI, Debian). Idempotent: every tool is pinned,
 # cached under .tools/ (git-ignored) and skipped when already there.
 #
-# Usage: scripts/install-tools.sh [node] [go] [python] [apt] [crds] [schemas] [lockpip]   (default: all)
+# Usage: scripts/install-tools.sh [node] [go] [python] [apt] [crds] [schemas] [keda] [lockpip]   (default: all)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,6 +44,11 @@ KARPENTER_CRDS_VERSION=1.15.1
 LBC_CRD_MODULE=sigs.k8s.io/aws-load-balancer-controller
 LBC_CRD_MODULE_VERSION=v0.0.0-20260423195125-93ff3b5fdaad
 SCHEMAS="$TOOLS/schemas"
+# KEDA (keep in step with the keda.version default in config/schema.ts; a test
+# checks). Its CRDs come from the Go module github.com/kedacore/keda/v2, like
+# Karpenter's: raw CRDs under .tools/crds/keda/v<version>/ (installable into an
+# API server), strict JSON schemas under .tools/schemas/keda/ (kubeconform).
+KEDA_VERSION=2.21.1
 
 log() { printf '[install-tools] %s\n' "$*"; }
 
@@ -173,8 +178,43 @@ install_schemas() {
   stamp_set "lbc-crds@$LBC_CRD_MODULE_VERSION"
 }
 
+install_keda_crds() {
+  local version="$KEDA_VERSION" module=github.com/kedacore/keda/v2
+  local target="$TOOLS/crds/keda/v$version" schemas="$SCHEMAS/keda"
+  if stamp_ok "keda-crds@$version" && [[ -f "$target/keda.sh_scaledobjects.yaml" && -f "$schemas/keda.sh/scaledobject_v1alpha1.json" ]]; then
+    log "KEDA CRDs v$version present (skip)"
+    return
+  fi
+  command -v go >/dev/null || { log "go is required to download the KEDA CRDs"; exit 1; }
+  log "go mod download $module@v$version (CRDs)"
+  local json zip
+  # The module asks for a newer Go than the local toolchain; only its zip is used.
+  json="$(GOFLAGS=-mod=mod GOTOOLCHAIN=local go -C "$TOOLS" mod download -json "$module@v$version" || true)"
+  zip="$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
+  if [[ -z "$zip" || ! -f "$zip" ]]; then
+    log "could not download $module@v$version:"
+    printf '%s\n' "$json" >&2
+    exit 1
+  fi
+  rm -rf "$target" "$schemas"
+  mkdir -p "$target"
+  python3 - "$zip" "$module@v$version/config/crd/bases/" "$target" <<'PY'
+import os, sys, zipfile
+archive, prefix, target = sys.argv[1:4]
+with zipfile.ZipFile(archive) as z:
+    names = [n for n in z.namelist() if n.startswith(prefix) and n.endswith('.yaml')]
+    if not names:
+        sys.exit(f'no CRDs under {prefix} in {archive}')
+    for name in names:
+        with open(os.path.join(target, os.path.basename(name)), 'wb') as out:
+            out.write(z.read(name))
+PY
+  node "$ROOT/scripts/crd-to-jsonschema.mjs" "$schemas" "$target"/keda.sh_*.yaml
+  stamp_set "keda-crds@$version"
+}
+
 groups=("$@")
-[[ ${#groups[@]} -gt 0 ]] || groups=(node go python apt crds schemas lockpip)
+[[ ${#groups[@]} -gt 0 ]] || groups=(node go python apt crds schemas keda lockpip)
 for group in "${groups[@]}"; do
   case "$group" in
     node) install_node ;;
@@ -183,7 +223,8 @@ for group in "${groups[@]}"; do
     apt) install_apt ;;
     crds) install_karpenter_crds ;;
     schemas) install_schemas ;;
+    keda) install_keda_crds ;;
     lockpip) install_lock_pip ;;
-    *) log "unknown group '$group' (expected node, go, python, apt, crds, schemas, lockpip)"; exit 2 ;;
+    *) log "unknown group '$group' (expected node, go, python, apt, crds, schemas, keda, lockpip)"; exit 2 ;;
   esac
 done

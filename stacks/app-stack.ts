@@ -13,7 +13,7 @@ import { ComfyuiIdentity } from '../constructs/app/comfyui-identity';
 import { ComfyuiRelease } from '../constructs/app/comfyui-release';
 import { ImageRepository } from '../constructs/app/image-repository';
 import { KubeProviders } from '../constructs/cluster/kube-providers';
-import { AppOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs } from './contracts';
+import { AppOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs, WakeQueueRef } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 /** The chart, relative to this file (stacks/ in tests, .build/ when bundled: both one level down). */
@@ -30,6 +30,8 @@ export interface AppStackProps extends PlatformStackProps {
   readonly network: NetworkOutputs;
   /** Chart directory. Default: charts/comfyui of this repository. */
   readonly chartDir?: string;
+  /** Wake queue (capacity stack), for autoscaling mode keda. */
+  readonly wakeQueue?: WakeQueueRef;
 }
 
 export class AppStack extends PlatformStack {
@@ -71,6 +73,10 @@ export class AppStack extends PlatformStack {
       targetGroupArn: edge.targetGroupArn,
       // The internal ALB lives in the private subnets.
       ingressCidrs: network.privateSubnetCidrs,
+      autoscalingMode: app.autoscaling.mode,
+      clusterName: cluster.clusterName,
+      wakeQueueUrl: props.wakeQueue?.url,
+      targetGroupMetricDimensions: edge.targetGroupMetricDimensions,
     });
 
     const providers = new KubeProviders(this, 'Kube', { cluster, region: config.region });
@@ -80,7 +86,7 @@ export class AppStack extends PlatformStack {
       namespace: app.namespace,
       releaseName: app.releaseName,
       platformValues,
-      appValues: comfyuiAppValues({ imageTag: app.imageTag, replicas: app.replicas }),
+      appValues: comfyuiAppValues({ imageTag: app.imageTag, replicas: app.replicas, autoscaling: app.autoscaling }),
       owner: app.releaseOwner,
       dependsOn: [identity.association],
     });

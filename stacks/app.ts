@@ -57,8 +57,8 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     network: network.outputs,
     nodeUserData,
   });
-  const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
-  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
+  const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs, wakeQueue: capacity.outputs.wakeQueue });
+  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs, wakeQueue: capacity.outputs.wakeQueue });
   // The TargetGroupBinding CRD, the load balancer controller and the GPU NodePools must exist before the release.
   comfyui.addDependency(clusterAddons);
   const observability = config.observability.enabled

@@ -2,7 +2,8 @@
  * Capacity stack: Karpenter's AWS side. The controller's Pod Identity role,
  * the GPU node role, instance profile and access entry, the interruption
  * queue and its EventBridge rules, and the AWS Load Balancer Controller's
- * Pod Identity role. AWS only: the in-cluster half (Helm releases, NodePool,
+ * Pod Identity role, and (autoscaling mode keda) the wake queue and the KEDA
+ * operator's Pod Identity role. AWS only: the in-cluster half (Helm releases, NodePool,
  * EC2NodeClass) is the cluster-addons stack.
  */
 import { Construct } from 'constructs';
@@ -12,6 +13,8 @@ import { GpuNodeRole } from '../constructs/capacity/gpu-node-role';
 import { INTERRUPTION_RULES, InterruptionQueue } from '../constructs/capacity/interruption-queue';
 import { karpenterControllerStatements } from '../constructs/capacity/karpenter-controller-policy';
 import { PodIdentityRole } from '../constructs/identity/pod-identity-role';
+import { kedaOperatorStatements } from '../constructs/scaling/keda-operator-policy';
+import { WakeQueue } from '../constructs/scaling/wake-queue';
 import { CapacityMetricSources, CapacityOutputs, ClusterOutputs, StorageOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
 
@@ -77,11 +80,29 @@ export class CapacityStack extends PlatformStack {
       statements: loadBalancerControllerStatements({ partition, region: config.region, accountId, clusterName: cluster.clusterName }),
     });
 
+    // Elastic serving: the wake queue and KEDA's role exist before KEDA starts (cluster-addons),
+    // because Pod Identity injects credentials only into pods created after their association.
+    let wakeQueue: WakeQueue | undefined;
+    if (config.app.autoscaling.mode === 'keda') {
+      wakeQueue = new WakeQueue(this, 'WakeQueue', { queueName: `${this.prefix}-wake` });
+      new PodIdentityRole(this, 'KedaOperator', {
+        roleName: `${this.prefix}-keda-operator`,
+        description: 'KEDA operator (EKS Pod Identity): wake queue depth and scaling metrics',
+        accountId,
+        clusterName: cluster.clusterName,
+        namespace: config.keda.namespace,
+        serviceAccount: config.keda.operatorServiceAccount,
+        statements: kedaOperatorStatements({ wakeQueueArn: wakeQueue.queue.arn }),
+        policyName: 'keda-scalers',
+      });
+    }
+
     this.outputs = {
       gpuNodeRoleName: nodeRole.role.name,
       gpuNodeRoleArn: nodeRole.role.arn,
       gpuNodeInstanceProfileName: nodeRole.instanceProfile.name,
       interruptionQueueName: queue.queueName,
+      wakeQueue: wakeQueue && { url: wakeQueue.queue.url, arn: wakeQueue.queue.arn },
     };
     const ruleName = (name: string) => queue.rules[INTERRUPTION_RULES.findIndex((r) => r.name === name)].name;
     this.metricSources = {

@@ -2,7 +2,8 @@
  * Cluster-addons stack: what runs in the cluster for capacity and traffic.
  * Karpenter (CRDs, then the controller), the GPU EC2NodeClass and NodePools
  * (local chart, after Karpenter), NVIDIA's device plugin, optionally the
- * DCGM exporter, and the AWS Load Balancer Controller. It talks to the
+ * DCGM exporter, the AWS Load Balancer Controller, and KEDA (autoscaling
+ * mode keda). It talks to the
  * cluster through KubeProviders; every AWS resource these need (roles, Pod
  * Identity associations, the interruption queue) is in the capacity stack.
  */
@@ -16,6 +17,7 @@ import { buildGpuNodeClass, buildGpuNodePools } from '../constructs/capacity/gpu
 import { GpuNodePoolRelease } from '../constructs/capacity/gpu-node-pool-release';
 import { KarpenterRelease } from '../constructs/capacity/karpenter-release';
 import { KubeProviders } from '../constructs/cluster/kube-providers';
+import { KedaRelease } from '../constructs/scaling/keda-release';
 import { CapacityOutputs, ClusterOutputs, NetworkOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
 
@@ -41,6 +43,8 @@ export class ClusterAddonsStack extends PlatformStack {
   public readonly nvidiaDevicePlugin: NvidiaDevicePlugin;
   /** The load balancer controller release. */
   public readonly loadBalancerController: LoadBalancerController;
+  /** KEDA (autoscaling mode keda). */
+  public readonly keda?: KedaRelease;
 
   constructor(scope: Construct, id: string, props: ClusterAddonsStackProps) {
     super(scope, id, { config: props.config });
@@ -78,5 +82,13 @@ export class ClusterAddonsStack extends PlatformStack {
       vpcId: network.vpcId,
       defaultTags: defaultTags(config),
     });
+
+    if (config.app.autoscaling.mode === 'keda') {
+      this.keda = new KedaRelease(this, 'Keda', {
+        version: config.keda.version,
+        namespace: config.keda.namespace,
+        operatorServiceAccount: config.keda.operatorServiceAccount,
+      });
+    }
   }
 }

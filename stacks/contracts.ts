@@ -69,6 +69,16 @@ export interface CapacityOutputs {
   readonly gpuNodeInstanceProfileName: string;
   /** SQS queue name Karpenter reads interruption events from. */
   readonly interruptionQueueName: string;
+  /** Wake queue of elastic serving (app.autoscaling.mode keda): the edge's wake function writes it, KEDA polls it. */
+  readonly wakeQueue?: WakeQueueRef;
+}
+
+/** The SQS queue that wakes ComfyUI from zero replicas. */
+export interface WakeQueueRef {
+  /** Queue URL (SendMessage, KEDA's aws-sqs-queue trigger). */
+  readonly url: string;
+  /** Queue ARN (IAM). */
+  readonly arn: string;
 }
 
 /** What the edge stack provides to the app. */
@@ -79,6 +89,16 @@ export interface EdgeOutputs {
   readonly albSecurityGroupId: string;
   /** Public hostname users open (CloudFront domain or the custom domain). */
   readonly publicHostname: string;
+  /** CloudWatch dimension values of the target group's AWS/ApplicationELB metrics (KEDA's edge-idle trigger). */
+  readonly targetGroupMetricDimensions: TargetGroupMetricDimensions;
+}
+
+/** ARN suffixes CloudWatch uses as the LoadBalancer and TargetGroup dimensions of AWS/ApplicationELB. */
+export interface TargetGroupMetricDimensions {
+  /** `app/<name>/<id>`. */
+  readonly loadBalancer: string;
+  /** `targetgroup/<name>/<id>`. */
+  readonly targetGroup: string;
 }
 
 /** What the app stack provides (image pipelines push to the repository). */

@@ -15,7 +15,8 @@ import { ALB_LOG_PREFIX, CLOUDFRONT_LOG_PREFIX, EdgeLogBucket } from '../constru
 import { EdgeWaf } from '../constructs/edge/edge-waf';
 import { InternalAlb } from '../constructs/edge/internal-alb';
 import { AlbVpcOrigin } from '../constructs/edge/vpc-origin';
-import { ClusterOutputs, EdgeMetricSources, EdgeOutputs, NetworkOutputs } from './contracts';
+import { WakeEndpoint } from '../constructs/edge/wake-endpoint';
+import { ClusterOutputs, EdgeMetricSources, EdgeOutputs, NetworkOutputs, WakeQueueRef } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 export interface EdgeStackProps extends PlatformStackProps {
@@ -23,6 +24,8 @@ export interface EdgeStackProps extends PlatformStackProps {
   readonly network: NetworkOutputs;
   /** Node security group (pods register by IP) from the cluster stack. */
   readonly cluster: ClusterOutputs;
+  /** Wake queue (capacity stack; autoscaling mode keda): adds the wake path. Default: none. */
+  readonly wakeQueue?: WakeQueueRef;
 }
 
 export class EdgeStack extends PlatformStack {
@@ -100,6 +103,10 @@ export class EdgeStack extends PlatformStack {
       ? new EdgeWaf(this, 'Waf', { namePrefix: this.prefix, allowCidrs: edge.waf.allowCidrs, managedRuleGroups: edge.waf.managedRuleGroups })
       : undefined;
 
+    const wake = props.wakeQueue
+      ? new WakeEndpoint(this, 'Wake', { functionName: `${this.prefix}-wake`, accountId: account, queue: props.wakeQueue, clusterName: cluster.clusterName, logRetentionDays: 30 })
+      : undefined;
+
     const cdn = new EdgeDistribution(this, 'Cdn', {
       namePrefix: this.prefix,
       vpcOriginId: origin.vpcOrigin.id,
@@ -115,12 +122,15 @@ export class EdgeStack extends PlatformStack {
       priceClass: edge.priceClass,
       logDestinationArn: `${logs.bucket.bucketArn}/${CLOUDFRONT_LOG_PREFIX}`,
       logDependsOn: [logs.bucket.policy],
+      wake: wake?.distributionParts,
     });
+    wake?.allowDistribution(cdn.distribution.arn);
 
     this.outputs = {
       targetGroupArn: alb.targetGroup.arn,
       albSecurityGroupId: alb.securityGroup.id,
       publicHostname: cdn.publicHostname,
+      targetGroupMetricDimensions: { loadBalancer: alb.alb.arnSuffix, targetGroup: alb.targetGroup.arnSuffix },
     };
     this.metricSources = {
       distributionId: cdn.distribution.id,

@@ -14,7 +14,7 @@ import { join } from 'path';
 import { comfyuiPlatformValues } from '../../constructs/app/chart-values';
 import { ImageRepository } from '../../constructs/app/image-repository';
 import { DEFAULT_VALUES, HELM, render, requireTools, run } from '../chart/helm';
-import { synthApp, STORAGE } from './fixtures';
+import { EDGE, synthApp, STORAGE } from './fixtures';
 
 const { synth, parsed } = synthApp();
 const policyDoc = (p: any, suffix: string) => Object.entries(p.data.aws_iam_policy_document).find(([id]) => id.startsWith(`Comfyui_Identity_${suffix}`))![1] as any;
@@ -64,7 +64,7 @@ describe('ComfyUI Pod Identity role', () => {
   it('writes outputs, reads inputs, uses the data key through S3 only; nothing else', () => {
     const statements = policyDoc(parsed, 'Permissions').statement;
     const bySid = Object.fromEntries(statements.map((s: any) => [s.sid, s]));
-    expect(Object.keys(bySid).sort()).toEqual(['DataKeyThroughS3', 'ListOutputsAndInputs', 'ReadInputs', 'ReadWriteOutputs']);
+    expect(Object.keys(bySid).sort()).toEqual(['DataKeyThroughS3', 'ListOutputsAndInputs', 'PublishServingMetrics', 'ReadInputs', 'ReadWriteOutputs']);
     expect(bySid.ListOutputsAndInputs).toEqual(expect.objectContaining({ actions: ['s3:ListBucket'], resources: [STORAGE.outputsBucket.arn, STORAGE.inputsBucket.arn] }));
     expect(bySid.ReadWriteOutputs.actions.sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
     expect(bySid.ReadWriteOutputs.resources).toEqual([`${STORAGE.outputsBucket.arn}/*`]);
@@ -76,9 +76,11 @@ describe('ComfyUI Pod Identity role', () => {
         condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: ['s3.us-west-2.amazonaws.com'] }],
       }),
     );
-    const text = JSON.stringify(statements);
+    // The only "*" resource is the metrics statement, held to one namespace by its condition (metrics have no ARN).
+    const text = JSON.stringify(statements.filter((s: any) => s.sid !== 'PublishServingMetrics'));
     expect(text).not.toContain(STORAGE.modelsBucket.arn);
     expect(text).not.toMatch(/"\*"|s3:\*|kms:\*/);
+    expect(bySid.PublishServingMetrics.condition).toEqual([{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: ['ComfyUI/Serving'] }]);
     for (const s of statements) expect(s.effect).toBe('Allow');
   });
 
@@ -135,7 +137,9 @@ describe('helm release of charts/comfyui', () => {
 
   it('passes the initial app values, then the platform values computed from the other stacks', () => {
     const [appValues, platformValues] = release(parsed).values as string[];
-    expect(appValues).toBe('${jsonencode({"image" = {"tag" = "v0.3.66"}, "replicaCount" = 1})}');
+    expect(appValues).toBe(
+      '${jsonencode({"image" = {"tag" = "v0.3.66"}, "replicaCount" = 1, "autoscaling" = {"minReplicas" = 0, "maxReplicas" = 4, "idleMinutes" = 30, "targetQueuePerReplica" = 2, "pollingIntervalSeconds" = 10, "warmSchedules" = []}})}',
+    );
     for (const expected of [
       '"repository" = aws_ecr_repository.Images_Repository_',
       `"targetGroupArn" = "arn:aws:elasticloadbalancing:us-west-2:123456789012:targetgroup/comfyui-dev-comfyui/0a1b2c3d4e5f6a7b"`,
@@ -150,7 +154,7 @@ describe('helm release of charts/comfyui', () => {
       expect(platformValues).toContain(expected);
     }
     const custom = release(synthApp({ app: { imageTag: 'v0.3.66-build.9', replicas: 2, port: 9000 }, models: { nodePath: '/data/models' } }).parsed).values as string[];
-    expect(custom[0]).toBe('${jsonencode({"image" = {"tag" = "v0.3.66-build.9"}, "replicaCount" = 2})}');
+    expect(custom[0]).toMatch(/^\$\{jsonencode\(\{"image" = \{"tag" = "v0\.3\.66-build\.9"\}, "replicaCount" = 2, "autoscaling" = \{/);
     expect(custom[1]).toContain('"comfyui" = {"port" = 9000}');
     expect(custom[1]).toContain('"hostPath" = "/data/models"');
   });
@@ -187,6 +191,7 @@ describe('outputs for make values', () => {
     const input = {
       imageRepository: 'r', serviceAccount: 'comfyui', port: 8188, modelsDir: '/mnt/models', readinessMarker: '/var/ready.json', modelFolders: ['checkpoints'],
       region: 'us-west-2', outputsBucket: STORAGE.outputsBucket, inputsBucket: STORAGE.inputsBucket, inputsWritable: false, targetGroupArn: 'arn', ingressCidrs: ['10.0.0.0/16'],
+      autoscalingMode: 'manual' as const, clusterName: 'c', targetGroupMetricDimensions: EDGE.targetGroupMetricDimensions,
     };
     expect(() => comfyuiPlatformValues(input)).toThrow('readinessMarker /var/ready.json must lie inside the models directory /mnt/models');
   });

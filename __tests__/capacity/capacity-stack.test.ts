@@ -22,7 +22,8 @@ describe('CapacityStack', () => {
   describe('interruption queue', () => {
     it('is encrypted (SQS-managed SSE) and keeps messages for 300 s', () => {
       expect(synth).toHaveResourceWithProperties(SqsQueue, { name: 'comfyui-dev-karpenter', message_retention_seconds: 300, sqs_managed_sse_enabled: true });
-      expect(Object.keys(parsed.resource.aws_sqs_queue)).toHaveLength(1);
+      // and the wake queue of elastic serving (__tests__/elastic/elastic-stacks.test.ts)
+      expect(Object.keys(parsed.resource.aws_sqs_queue)).toHaveLength(2);
     });
 
     it('lets only the EventBridge rules and the SQS service send, and denies non-TLS access', () => {
@@ -66,8 +67,8 @@ describe('CapacityStack', () => {
   });
 
   describe('Pod Identity', () => {
-    it('binds the Karpenter and load balancer controller service accounts to their roles', () => {
-      expect(Object.keys(parsed.resource.aws_eks_pod_identity_association)).toHaveLength(2);
+    it('binds the Karpenter, load balancer controller (and KEDA operator) service accounts to their roles', () => {
+      expect(Object.keys(parsed.resource.aws_eks_pod_identity_association)).toHaveLength(3);
       expect(synth).toHaveResourceWithProperties(EksPodIdentityAssociation, {
         cluster_name: 'comfyui-dev',
         namespace: 'kube-system',
@@ -259,7 +260,7 @@ describe('CapacityStack', () => {
   it('exposes the contract outputs the cluster-addons stack needs', () => {
     expect(stack.outputs.gpuNodeInstanceProfileName).toMatch(/^\$\{TfToken\[TOKEN\.\d+\]\}$/);
     expect(stack.outputs.interruptionQueueName).toMatch(/^\$\{TfToken\[TOKEN\.\d+\]\}$/);
-    expect(Object.keys(stack.outputs).sort()).toEqual(['gpuNodeInstanceProfileName', 'gpuNodeRoleArn', 'gpuNodeRoleName', 'interruptionQueueName']);
+    expect(Object.keys(stack.outputs).sort()).toEqual(['gpuNodeInstanceProfileName', 'gpuNodeRoleArn', 'gpuNodeRoleName', 'interruptionQueueName', 'wakeQueue']);
   });
 
   it('configures no kubernetes or helm provider (AWS only)', () => {

@@ -9,8 +9,8 @@ describe('ClusterAddonsStack', () => {
   const { synth, parsed } = synthAddons();
   const releases = releasesByName(parsed);
 
-  it('installs Karpenter CRDs, Karpenter, the GPU pools, the NVIDIA device plugin and the load balancer controller', () => {
-    expect(Object.keys(releases).sort()).toEqual(['aws-load-balancer-controller', 'karpenter', 'karpenter-crd', 'karpenter-gpu-pool', 'nvidia-device-plugin']);
+  it('installs Karpenter CRDs, Karpenter, the GPU pools, the NVIDIA device plugin, the load balancer controller and KEDA', () => {
+    expect(Object.keys(releases).sort()).toEqual(['aws-load-balancer-controller', 'karpenter', 'karpenter-crd', 'karpenter-gpu-pool', 'keda', 'nvidia-device-plugin']);
   });
 
   it('pins the version of every release from a chart repository', () => {

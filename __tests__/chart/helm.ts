@@ -17,11 +17,17 @@ export const HELM = join(ROOT, '.tools', 'bin', 'helm');
 export const KUBECONFORM = join(ROOT, '.tools', 'bin', 'kubeconform');
 export const KUBERNETES_VALIDATE = join(ROOT, '.tools', 'venv', 'bin', 'kubernetes-validate');
 export const CRD_SCHEMAS = join(ROOT, '.tools', 'schemas', 'crds');
+/** KEDA CRD schemas (scripts/install-tools.sh, group `keda`). */
+export const KEDA_SCHEMAS = join(ROOT, '.tools', 'schemas', 'keda');
+/** kubeconform -schema-location values for every CRD the chart renders. */
+export const CRD_SCHEMA_LOCATIONS = [CRD_SCHEMAS, KEDA_SCHEMAS].map((dir) => `${dir}/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json`);
+/** Kinds validated against CRD schemas (kubeconform) instead of the Kubernetes OpenAPI. */
+export const CRD_KINDS = new Set(['TargetGroupBinding', 'ScaledObject', 'TriggerAuthentication']);
 
 /** Fails with the command to run when a tool is missing (never skips). */
 export function requireTools(): void {
-  const missing = [HELM, KUBECONFORM, KUBERNETES_VALIDATE, join(CRD_SCHEMAS, 'elbv2.k8s.aws', 'targetgroupbinding_v1beta1.json')].filter((p) => !existsSync(p));
-  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run \`make tools\` (scripts/install-tools.sh go python schemas)`);
+  const missing = [HELM, KUBECONFORM, KUBERNETES_VALIDATE, join(CRD_SCHEMAS, 'elbv2.k8s.aws', 'targetgroupbinding_v1beta1.json'), join(KEDA_SCHEMAS, 'keda.sh', 'scaledobject_v1alpha1.json')].filter((p) => !existsSync(p));
+  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run \`make tools\` (scripts/install-tools.sh go python schemas keda)`);
 }
 
 export interface RunResult {

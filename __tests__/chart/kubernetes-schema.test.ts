@@ -9,11 +9,9 @@ import { readdirSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { stringify } from 'yaml';
 import { testConfig } from '../helpers/config';
-import { CI_DIR, CRD_SCHEMAS, DEFAULT_VALUES, K8sObject, KUBECONFORM, KUBERNETES_VALIDATE, render, requireTools, run, scratchDir } from './helm';
+import { CI_DIR, CRD_KINDS, CRD_SCHEMA_LOCATIONS, DEFAULT_VALUES, K8sObject, KUBECONFORM, KUBERNETES_VALIDATE, render, requireTools, run, scratchDir } from './helm';
 
 const KUBERNETES_VERSION = testConfig().cluster.kubernetesVersion;
-const CRD_KINDS = new Set(['TargetGroupBinding']);
-const SCHEMA_LOCATION = `${CRD_SCHEMAS}/{{ .Group }}/{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json`;
 
 const ciCases = readdirSync(CI_DIR)
   .filter((f) => f.endsWith('-values.yaml'))
@@ -63,7 +61,7 @@ async function kubernetesValidate(files: string[]) {
 }
 
 async function kubeconform(files: string[]) {
-  const result = await run(KUBECONFORM, ['-strict', '-summary', '-output', 'json', '-schema-location', SCHEMA_LOCATION, ...files]);
+  const result = await run(KUBECONFORM, ['-strict', '-summary', '-output', 'json', ...CRD_SCHEMA_LOCATIONS.flatMap((l) => ['-schema-location', l]), ...files]);
   return { code: result.code, report: JSON.parse(result.stdout) as { resources?: { msg?: string }[]; summary: { valid: number; invalid: number; errors: number; skipped: number } } };
 }
 
@@ -86,8 +84,8 @@ describe(`Kubernetes ${KUBERNETES_VERSION} OpenAPI schema (strict)`, () => {
   });
 });
 
-describe('TargetGroupBinding CRD schema of the AWS Load Balancer Controller (strict)', () => {
-  it('accepts every rendered TargetGroupBinding', async () => {
+describe('CRD schemas: TargetGroupBinding (AWS Load Balancer Controller), ScaledObject and TriggerAuthentication (KEDA) (strict)', () => {
+  it('accepts every rendered custom resource', async () => {
     const { code, report } = await kubeconform(split.crd);
     expect(report.summary).toEqual({ valid: split.crdCount, invalid: 0, errors: 0, skipped: 0 });
     expect(code).toBe(0);

@@ -14,6 +14,7 @@ const CASES = {
   noSidecar: [join(CI_DIR, 'no-sidecar-values.yaml')],
   replicas: [join(CI_DIR, 'replicas-values.yaml')],
   autoscaling: [join(CI_DIR, 'autoscaling-values.yaml')],
+  keda: [join(CI_DIR, 'keda-values.yaml')],
   generated: [join(CI_DIR, 'generated-example-values.yaml')],
   // What `make scan` renders and scans (scripts/scan.sh): the platform-owned values `make values` writes.
   scan: [join(CI_DIR, 'scan-values.yaml')],
@@ -43,7 +44,7 @@ const kinds = (name: CaseName) => rendered[name].map((o) => o.kind).sort();
 describe('default values (ci/default-values.yaml: required values only)', () => {
   it('renders the expected set of objects', () => {
     expect(kinds('defaults')).toEqual(
-      ['ConfigMap', 'Deployment', 'NetworkPolicy', 'PersistentVolume', 'PersistentVolume', 'PersistentVolumeClaim', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Service', 'ServiceAccount', 'TargetGroupBinding'].sort(),
+      ['ConfigMap', 'Deployment', 'NetworkPolicy', 'PersistentVolume', 'PersistentVolume', 'PersistentVolumeClaim', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'ScaledObject', 'Service', 'ServiceAccount', 'TargetGroupBinding', 'TriggerAuthentication'].sort(),
     );
   });
 

@@ -58,6 +58,10 @@ export interface FakeComfyOptions {
   readonly websocket?: boolean;
   /** Request log. */
   readonly log?: (line: string) => void;
+  /** Act like the edge with no replica (elastic serving): answer this many HTTP requests with 503 + Retry-After + the wake JSON first. */
+  readonly wakeAfterRequests?: number;
+  /** Retry-After seconds of those answers (default 1). */
+  readonly wakeRetryAfterSeconds?: number;
 }
 
 /** A request the fake received. */
@@ -140,7 +144,10 @@ export class FakeComfyUI {
   private stopped = false;
   private port?: number;
   private relistenTimer?: NodeJS.Timeout;
-  private readonly opts: Required<Omit<FakeComfyOptions, 'auth' | 'bearerToken' | 'log'>> & Pick<FakeComfyOptions, 'auth' | 'bearerToken' | 'log'>;
+  private readonly opts: Required<Omit<FakeComfyOptions, 'auth' | 'bearerToken' | 'log' | 'wakeAfterRequests' | 'wakeRetryAfterSeconds'>> & Pick<FakeComfyOptions, 'auth' | 'bearerToken' | 'log'>;
+  /** Requests still answered with the wake 503. */
+  private asleepFor: number;
+  private readonly wakeRetryAfterSeconds: number;
 
   constructor(options: FakeComfyOptions = {}) {
     this.opts = {
@@ -159,6 +166,8 @@ export class FakeComfyUI {
       websocket: options.websocket ?? true,
       log: options.log,
     };
+    this.asleepFor = options.wakeAfterRequests ?? 0;
+    this.wakeRetryAfterSeconds = options.wakeRetryAfterSeconds ?? 1;
     this.scenario = this.opts.scenario;
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: Error) => {
@@ -230,6 +239,12 @@ export class FakeComfyUI {
     if (!this.authorized(req)) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="ComfyUI", charset="UTF-8"', 'Content-Type': 'text/plain' });
       res.end('Unauthorized');
+      return;
+    }
+    if (this.asleepFor > 0) {
+      this.asleepFor -= 1;
+      res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': String(this.wakeRetryAfterSeconds), 'Cache-Control': 'no-store' });
+      res.end(JSON.stringify({ status: 'waking', message: 'No GPU is running; one is starting.', retryAfterSeconds: this.wakeRetryAfterSeconds }));
       return;
     }
     this.sticky(req, res);

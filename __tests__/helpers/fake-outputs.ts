@@ -45,10 +45,12 @@ export const FAKE_CAPACITY: CapacityOutputs = {
   gpuNodeRoleArn: `arn:aws:iam::${FAKE_ACCOUNT}:role/comfyui-dev-gpu-node`,
   gpuNodeInstanceProfileName: 'comfyui-dev-gpu-node',
   interruptionQueueName: 'comfyui-dev-karpenter',
+  wakeQueue: { url: `https://sqs.us-west-2.amazonaws.com/${FAKE_ACCOUNT}/comfyui-dev-wake`, arn: `arn:aws:sqs:us-west-2:${FAKE_ACCOUNT}:comfyui-dev-wake` },
 };
 
 export const FAKE_EDGE: EdgeOutputs = {
   targetGroupArn: `arn:aws:elasticloadbalancing:us-west-2:${FAKE_ACCOUNT}:targetgroup/comfyui-dev-comfyui/0a1b2c3d4e5f6a7b`,
   albSecurityGroupId: 'sg-0aaaaaaaaaaaaaaa3',
   publicHostname: 'd111111abcdef8.cloudfront.net',
+  targetGroupMetricDimensions: { loadBalancer: 'app/comfyui-dev-alb/50dc6c495c0c9188', targetGroup: 'targetgroup/comfyui-dev-comfyui/0a1b2c3d4e5f6a7b' },
 };

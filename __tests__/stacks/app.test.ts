@@ -91,8 +91,8 @@ describe('main.ts (the synth entry point)', () => {
       capacity: ['cluster', 'storage'],
       'model-sync': ['storage'],
       'cluster-addons': ['capacity', 'cluster', 'network', 'storage'],
-      edge: ['cluster', 'network'],
-      app: ['cluster', 'cluster-addons', 'edge', 'storage'],
+      edge: ['capacity', 'cluster', 'network'],
+      app: ['capacity', 'cluster', 'cluster-addons', 'edge', 'storage'],
       observability: ['capacity', 'cluster', 'edge', 'model-sync'],
     });
   });

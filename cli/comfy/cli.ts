@@ -14,6 +14,7 @@ import { ComfyError, EXIT_CODES, ExecutionError, InterruptedError, PromptRejecte
 import { ProgressReporter } from './progress';
 import type { OutputFile, ProgressEvent, SystemStats } from './types';
 import { type ApiWorkflow, applyOverrides, applySeed, loadWorkflow, parseOverride, randomSeed, seedTargets } from './workflow';
+import { waitThroughWake } from './wake';
 
 export type { CliCommand, CliIo } from './command';
 export { parseDuration } from './command';
@@ -164,7 +165,13 @@ async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
   else io.signal?.addEventListener('abort', onStop, { once: true });
   try {
     // The first request also collects the load balancer's stickiness cookie, so the socket and the prompt reach the same pod.
-    const queued = await client.queueRemaining();
+    // At zero replicas this GET wakes the GPU (the edge answers 503 + Retry-After meanwhile).
+    const queued = await waitThroughWake(() => client.queueRemaining(), {
+      deadline,
+      budget: `--timeout ${formatDuration(timeoutMs)}`,
+      onProgress: (line) => reporter.info(line),
+      signal: io.signal,
+    });
     if (queued > 0) reporter.info(`server queue: ${queued} prompt(s) ahead`);
     io.signal?.throwIfAborted();
     await client.connect();

@@ -733,7 +733,8 @@ async function httpError(res: Response, what: string): Promise<ComfyError> {
   const text = (await res.text().catch(() => '')).trim().replace(/\s+/g, ' ').slice(0, 300);
   const detail = text ? `: ${text}` : '';
   if ([502, 503, 504].includes(res.status)) {
-    return new ServerError(`${what}: HTTP ${res.status}${detail}`, res.status, 'No healthy ComfyUI pod answered: it may still be starting (GPU node, image pull, model sync); retry in a few minutes.');
+    const retryAfter = Number(res.headers.get('retry-after') ?? NaN);
+    return new ServerError(`${what}: HTTP ${res.status}${detail}`, res.status, 'No healthy ComfyUI pod answered: it may still be starting (GPU node, image pull, model sync); retry in a few minutes.', Number.isFinite(retryAfter) ? retryAfter : undefined);
   }
   if (res.status === 404) {
     return new ServerError(`${what}: HTTP 404${detail}`, 404, 'Is the URL a ComfyUI server (including its path prefix, if any)?');

@@ -153,10 +153,13 @@ export class TimeoutError extends ComfyError {
 export class ServerError extends ComfyError {
   /** HTTP status, when the failure is an HTTP answer. */
   readonly status?: number;
+  /** Seconds from the answer's Retry-After header (a waking GPU: cli/comfy/wake.ts). */
+  readonly retryAfterSeconds?: number;
 
-  constructor(message: string, status?: number, hint?: string) {
+  constructor(message: string, status?: number, hint?: string, retryAfterSeconds?: number) {
     super('server', message, { hint });
     this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

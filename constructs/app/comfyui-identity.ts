@@ -35,6 +35,10 @@ export interface ComfyuiIdentityProps {
   readonly region: string;
 }
 
+// contract: docs CloudWatch metric contract (ComfyUI/Serving)
+/** Namespace the queue-depth publisher sidecar writes (and nothing else). */
+export const SERVING_METRICS_NAMESPACE = 'ComfyUI/Serving';
+
 const READ_OBJECTS = ['s3:GetObject'];
 const WRITE_OBJECTS = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
 
@@ -64,10 +68,18 @@ export class ComfyuiIdentity extends Construct {
         resources: [props.dataKeyArn],
         condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${props.region}.amazonaws.com`] }],
       },
+      {
+        // The queue-depth publisher sidecar (charts/comfyui/files/queue-metrics.py); metrics have no ARN.
+        sid: 'PublishServingMetrics',
+        effect: 'Allow',
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        condition: [{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: [SERVING_METRICS_NAMESPACE] }],
+      },
     ];
     const identity = new PodIdentityRole(this, 'Identity', {
       roleName: props.roleName,
-      description: 'ComfyUI pods (EKS Pod Identity): write outputs, read inputs',
+      description: 'ComfyUI pods (EKS Pod Identity): write outputs, read inputs, publish queue metrics',
       accountId: props.accountId,
       clusterName: props.clusterName,
       namespace: props.namespace,

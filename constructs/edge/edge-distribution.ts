@@ -35,6 +35,7 @@ import { CloudwatchLogDeliveryDestination } from '@cdktf/provider-aws/lib/cloudw
 import { CloudwatchLogDeliverySource } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery-source';
 import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import type { WakeDistributionParts } from './wake-endpoint';
 
 /** AWS managed cache policy `Managed-CachingDisabled`. */
 export const MANAGED_CACHING_DISABLED = '4135ea2d-6df8-44a3-9df3-4b5a84be39ad';
@@ -84,6 +85,8 @@ export interface EdgeDistributionProps {
   readonly logDestinationArn: string;
   /** Resources log delivery waits for (the log bucket policy). */
   readonly logDependsOn?: ITerraformDependable[];
+  /** Wake path of elastic serving (constructs/edge/wake-endpoint.ts): its origin, behaviour and 503 page. Default: none. */
+  readonly wake?: WakeDistributionParts;
 }
 
 export class EdgeDistribution extends Construct {
@@ -171,6 +174,7 @@ export class EdgeDistribution extends Construct {
       aliases: props.customDomain ? [props.customDomain.domainName] : undefined,
       webAclId: props.webAclArn,
       origin: [
+        ...(props.wake ? [props.wake.origin] : []),
         {
           originId: ORIGIN_ID,
           domainName: props.originDomainName,
@@ -188,12 +192,20 @@ export class EdgeDistribution extends Construct {
         cachePolicyId: MANAGED_CACHING_DISABLED,
         originRequestPolicyId: props.originAuthenticates ? MANAGED_ALL_VIEWER : MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER,
       },
-      orderedCacheBehavior: assetPolicies && [
-        { ...common, pathPattern: '/assets/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.immutable.id },
-        { ...common, pathPattern: '/extensions/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.originCached.id },
+      orderedCacheBehavior: (assetPolicies || props.wake) && [
+        ...(props.wake
+          ? [{ ...common, ...props.wake.behavior, functionAssociation: [...(functionAssociation ?? []), { eventType: 'viewer-response', functionArn: props.wake.viewerResponseFunctionArn }] }]
+          : []),
+        ...(assetPolicies
+          ? [
+              { ...common, pathPattern: '/assets/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.immutable.id },
+              { ...common, pathPattern: '/extensions/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.originCached.id },
+            ]
+          : []),
       ],
       // A restarting pod's 502/503/504 must not be served from cache (the default keeps errors 10 s).
-      customErrorResponse: [500, 502, 503, 504].map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })),
+      // With the wake path, the ALB's 503 (no replica) becomes the wake page.
+      customErrorResponse: [500, 502, 503, 504].map((errorCode) => ({ errorCode, errorCachingMinTtl: 0, ...props.wake?.errorResponses[errorCode] })),
       restrictions: { geoRestriction: { restrictionType: 'none' } },
       viewerCertificate,
     });

@@ -115,8 +115,26 @@ Each failure names the field and the reason.
 {{- if ne (int .Values.s3.gid) (int .Values.podSecurityContext.runAsGroup) }}
 {{- fail (printf "s3.gid (%d) must equal podSecurityContext.runAsGroup (%d)" (int .Values.s3.gid) (int .Values.podSecurityContext.runAsGroup)) }}
 {{- end }}
-{{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
-{{- fail (printf "autoscaling.minReplicas (%d) must be <= autoscaling.maxReplicas (%d)" (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- $a := .Values.autoscaling }}
+{{- if and (or $a.enabled (eq $a.mode "keda")) (gt (int $a.minReplicas) (int $a.maxReplicas)) }}
+{{- fail (printf "autoscaling.minReplicas (%d) must be <= autoscaling.maxReplicas (%d)" (int $a.minReplicas) (int $a.maxReplicas)) }}
+{{- end }}
+{{- if and (eq $a.mode "keda") $a.enabled }}
+{{- fail "autoscaling.enabled: the HorizontalPodAutoscaler belongs to autoscaling.mode manual; in mode keda the ScaledObject owns the replicas (set mode: manual to use it)" }}
+{{- end }}
+{{- if and (eq $a.mode "manual") $a.enabled (lt (int $a.minReplicas) 1) }}
+{{- fail (printf "autoscaling.minReplicas (%d) must be at least 1 for the HorizontalPodAutoscaler of mode manual (only mode keda scales to zero)" (int $a.minReplicas)) }}
+{{- end }}
+{{- if and (eq $a.mode "keda") (not .Values.queueMetrics.enabled) }}
+{{- fail "queueMetrics.enabled: must be true in autoscaling.mode keda (the queue-depth trigger reads what the sidecar publishes)" }}
+{{- end }}
+{{- if and .Values.queueMetrics.enabled (or (eq $a.keda.clusterName "") (eq $a.keda.region "")) }}
+{{- fail "queueMetrics.enabled: needs autoscaling.keda.clusterName and autoscaling.keda.region (the metric dimension and the CloudWatch region; make values writes both)" }}
+{{- end }}
+{{- range $i, $w := $a.warmSchedules }}
+{{- if gt (int $w.minReplicas) (int $a.maxReplicas) }}
+{{- fail (printf "autoscaling.warmSchedules[%d].minReplicas (%d) must be <= autoscaling.maxReplicas (%d)" $i (int $w.minReplicas) (int $a.maxReplicas)) }}
+{{- end }}
 {{- end }}
 {{- $mounts := list .Values.models.mountPath .Values.s3.outputs.mountPath .Values.scratch.mountPath (include "comfyui.configMountPath" .) }}
 {{- if .Values.s3.inputs.enabled }}{{ $mounts = append $mounts .Values.s3.inputs.mountPath }}{{ end }}
