@@ -11,8 +11,6 @@ export { FAKE_CLUSTER, FAKE_NETWORK };
 
 
 
-/** sha256("alice:correct horse battery staple") */
-export const ALICE = { username: 'alice', passwordSha256: 'c82f18b4b82b671bb384e5cb139a1608015b7d220b93e5bced9abdbfe8142d6a' };
 
 export function synthEdge(input: ConfigInput = {}) {
   const app = Testing.app();
