@@ -8,7 +8,7 @@
  */
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { BasicAuth } from '../constructs/edge/basic-auth';
+import { BasicAuth, ORIGIN_VERIFY_HEADER } from '../constructs/edge/basic-auth';
 import { API_SCOPE, CognitoAuth } from '../constructs/edge/cognito-auth';
 import { EdgeDistribution } from '../constructs/edge/edge-distribution';
 import { ALB_LOG_PREFIX, CLOUDFRONT_LOG_PREFIX, EdgeLogBucket } from '../constructs/edge/edge-log-bucket';
@@ -78,6 +78,8 @@ export class EdgeStack extends PlatformStack {
         jwksEndpoint: cognito.auth.jwksEndpoint,
         apiScope: API_SCOPE,
       },
+      // Basic mode: only requests with the edge function's secret header reach ComfyUI (scripts/edge-user.sh init).
+      requiredOriginHeader: authMode === 'basic' ? ORIGIN_VERIFY_HEADER : undefined,
     });
 
     const origin = new AlbVpcOrigin(this, 'Origin', {
@@ -91,12 +93,20 @@ export class EdgeStack extends PlatformStack {
 
     const auth =
       authMode === 'basic'
-        ? new BasicAuth(this, 'Auth', { namePrefix: this.prefix, realm: edge.auth.realm, users: edge.auth.users, sessionHours: edge.auth.sessionHours })
+        ? new BasicAuth(this, 'Auth', { namePrefix: this.prefix, realm: edge.auth.realm, sessionHours: edge.auth.sessionHours })
         : undefined;
 
-    const waf = edge.waf.enabled
-      ? new EdgeWaf(this, 'Waf', { namePrefix: this.prefix, allowCidrs: edge.waf.allowCidrs, managedRuleGroups: edge.waf.managedRuleGroups })
-      : undefined;
+    // Basic auth gets a web ACL for its rate limit even without the rest of the WAF (docs/security.md).
+    const rateLimit = edge.waf.rateLimit.enabled && (edge.waf.enabled || authMode === 'basic') ? edge.waf.rateLimit : undefined;
+    const waf =
+      edge.waf.enabled || rateLimit
+        ? new EdgeWaf(this, 'Waf', {
+            namePrefix: this.prefix,
+            allowCidrs: edge.waf.enabled ? edge.waf.allowCidrs : [],
+            managedRuleGroups: edge.waf.enabled ? edge.waf.managedRuleGroups : [],
+            rateLimit,
+          })
+        : undefined;
 
     const cdn = new EdgeDistribution(this, 'Cdn', {
       namePrefix: this.prefix,
@@ -105,10 +115,11 @@ export class EdgeStack extends PlatformStack {
       originReadTimeoutSeconds: edge.cloudfront.originReadTimeoutSeconds,
       originKeepaliveTimeoutSeconds: edge.cloudfront.originKeepaliveTimeoutSeconds,
       viewerRequestFunctionArn: auth?.function.arn,
+      originVerifyHeader: auth ? ORIGIN_VERIFY_HEADER : undefined,
       originAuthenticates: cognito !== undefined,
       webAclArn: waf?.webAcl.arn,
       // The allow-list holds IPv4 blocks only: an IPv6 viewer would match none of them and be blocked.
-      ipv6Enabled: !(waf && edge.waf.allowCidrs.length > 0),
+      ipv6Enabled: !(edge.waf.enabled && edge.waf.allowCidrs.length > 0),
       customDomain: edge.customDomain,
       priceClass: edge.priceClass,
       logDestinationArn: `${logs.bucket.bucketArn}/${CLOUDFRONT_LOG_PREFIX}`,
@@ -129,8 +140,9 @@ export class EdgeStack extends PlatformStack {
     new TerraformOutput(this, 'alb_dns_name', { value: alb.alb.dnsName, description: 'Internal ALB (reachable only from CloudFront VPC origins)' });
     new TerraformOutput(this, 'log_bucket', { value: logs.bucket.bucketName, description: 'ALB (alb/) and CloudFront (cloudfront/) access logs' });
     if (auth) {
-      new TerraformOutput(this, 'auth_key_value_store_name', { value: auth.store.name, description: 'KeyValueStore of Basic-auth users (scripts/edge-user.sh put|delete)' });
+      new TerraformOutput(this, 'auth_key_value_store_name', { value: auth.store.name, description: 'KeyValueStore of Basic-auth users and edge secrets (scripts/edge-user.sh init|put|delete|rotate-*)' });
       new TerraformOutput(this, 'auth_key_value_store_arn', { value: auth.store.arn, description: 'KeyValueStore ARN (aws cloudfront-keyvaluestore ...)' });
+      new TerraformOutput(this, 'alb_listener_arn', { value: alb.listener.arn, description: 'ALB listener (scripts/edge-user.sh init|rotate-origin add the origin-header rule to it)' });
     }
     if (cognito) {
       const { auth: pool } = cognito;

@@ -46,6 +46,8 @@ export interface AlbListenerSpec {
 
 /** Priorities of the authentication rules (lower is evaluated first). */
 export const ALB_RULE_PRIORITY = { bearerToken: 10, sameOrigin: 20, crossOrigin: 30 } as const;
+/** Priority of the out-of-band rule forwarding requests with the origin header (scripts/edge-user.sh uses the same). */
+export const ORIGIN_HEADER_RULE_PRIORITY = 1;
 
 /** Users sign in with Cognito at the ALB; scripts send Cognito access tokens. */
 export interface AlbCognitoAuthentication {
@@ -98,7 +100,17 @@ export interface InternalAlbProps {
   readonly dependsOn?: ITerraformDependable[];
   /** Cognito sign-in and bearer-token checks on the listener (HTTPS only); unset: forward everything. */
   readonly authentication?: AlbCognitoAuthentication;
+  /**
+   * Header CloudFront's edge function adds with a secret value: the listener
+   * answers 403 by default and only a rule created out of band
+   * (scripts/edge-user.sh init) forwards requests carrying the value, so the
+   * value never enters Terraform state. Unset: forward by default.
+   */
+  readonly requiredOriginHeader?: string;
 }
+
+/** What the listener answers to requests that did not come through CloudFront's edge function. */
+export const NOT_FROM_CLOUDFRONT_RESPONSE = { statusCode: '403', contentType: 'text/plain', messageBody: 'Forbidden: not a request from the CloudFront distribution\n' } as const;
 
 export class InternalAlb extends Construct {
   /** The load balancer. */
@@ -213,7 +225,14 @@ export class InternalAlb extends Construct {
         onUnauthenticatedRequest: 'authenticate',
       },
     });
-    const defaultAction = auth ? [signIn(auth, 1), forward(2)] : [{ type: 'forward', targetGroupArn: this.targetGroup.arn }];
+    if (auth && props.requiredOriginHeader) {
+      throw new Error('edge.auth.mode: the origin header comes from the Basic-auth edge function; Cognito authenticates at the ALB instead');
+    }
+    const defaultAction = auth
+      ? [signIn(auth, 1), forward(2)]
+      : props.requiredOriginHeader
+        ? [{ type: 'fixed-response', fixedResponse: { ...NOT_FROM_CLOUDFRONT_RESPONSE } }]
+        : [{ type: 'forward', targetGroupArn: this.targetGroup.arn }];
 
     this.listener = new LbListener(this, 'Listener', {
       loadBalancerArn: this.alb.arn,
