@@ -120,7 +120,7 @@ describe('ClusterStack with the default config', () => {
     [false, []],
     [true, ['inputs']],
   ])('lets the S3 CSI driver write the inputs bucket only when app.inputsWritable is %s', (inputsWritable, writableInputs) => {
-    const access = policyDoc(synthCluster({ app: { inputsWritable } }).parsed, 'ReadWriteObjects').statement;
+    const access = policyDoc(synthCluster({ app: { inputsWritable } }).parsed, 'ReadObjects').statement;
     const writes = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
     const writable = access.filter((s: any) => s.actions.some((a: string) => writes.includes(a))).flatMap((s: any) => s.resources);
     const readable = access.filter((s: any) => s.actions.includes('s3:GetObject')).flatMap((s: any) => s.resources);
@@ -133,12 +133,13 @@ describe('ClusterStack with the default config', () => {
     expect(addon(parsed, 'aws-mountpoint-s3-csi-driver').pod_identity_association).toEqual([
       { service_account: 's3-csi-driver-sa', role_arn: ref('aws_iam_role', roleName, 'arn') },
     ]);
-    const access = policyDoc(parsed, 'ReadWriteObjects').statement;
+    const access = policyDoc(parsed, 'ReadObjects').statement;
     const resources = access.flatMap((s: any) => s.resources);
     expect(resources.sort()).toEqual(
       [
         FAKE_STORAGE.outputsBucket.arn,
         FAKE_STORAGE.inputsBucket.arn,
+        `${FAKE_STORAGE.outputsBucket.arn}/*`,
         `${FAKE_STORAGE.outputsBucket.arn}/*`,
         `${FAKE_STORAGE.inputsBucket.arn}/*`,
         FAKE_STORAGE.dataKeyArn,
