@@ -214,6 +214,10 @@ export const karpenterSchema = z
       .default({}),
     loadBalancerControllerVersion: semverish('3.5.0').default('3.5.0').describe('AWS Load Balancer Controller chart version.'),
     loadBalancerControllerServiceAccount: k8sName.default('aws-load-balancer-controller').describe('Service account of the AWS Load Balancer Controller in kube-system (Pod Identity association).'),
+    loadBalancerControllerPermissions: z
+      .enum(['targetGroupBinding', 'ingress'])
+      .default('targetGroupBinding')
+      .describe('What the AWS Load Balancer Controller may change: `targetGroupBinding` (the chart default exposure) only registers pods in the edge target group; `ingress` (chart exposure.mode ingress) manages load balancers, listeners and security groups tagged for this cluster.'),
   })
   .strict();
 

@@ -36,7 +36,8 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const network = new NetworkStack(app, stackId(config, 'network'), { config });
   const storage = new StorageStack(app, stackId(config, 'storage'), { config });
   const cluster = new ClusterStack(app, stackId(config, 'cluster'), { config, network: network.outputs, storage: storage.outputs });
-  const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs });
+  const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
+  const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs, network: network.outputs, edge: edge.outputs });
   const modelSync = new ModelSyncStack(app, stackId(config, 'model-sync'), { config, storage: storage.outputs });
   // The models code renders the node bootstrap; the Karpenter code only embeds it (the two stay decoupled).
   const nodeUserData = renderNodeUserData({
@@ -54,7 +55,6 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     network: network.outputs,
     nodeUserData,
   });
-  const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
   const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
   // The TargetGroupBinding CRD, the load balancer controller and the GPU NodePools must exist before the release.
   comfyui.addDependency(clusterAddons);

@@ -12,7 +12,7 @@ import { GpuNodeRole } from '../constructs/capacity/gpu-node-role';
 import { InterruptionQueue } from '../constructs/capacity/interruption-queue';
 import { karpenterControllerStatements } from '../constructs/capacity/karpenter-controller-policy';
 import { PodIdentityRole } from '../constructs/identity/pod-identity-role';
-import { CapacityOutputs, ClusterOutputs, StorageOutputs } from './contracts';
+import { CapacityOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
 
 export interface CapacityStackProps {
@@ -22,6 +22,10 @@ export interface CapacityStackProps {
   readonly cluster: ClusterOutputs;
   /** Buckets and data key (GPU nodes read the models bucket). */
   readonly storage: StorageOutputs;
+  /** VPC (the load balancer controller creates security groups only there, in ingress mode). */
+  readonly network: NetworkOutputs;
+  /** The target group the load balancer controller may register pods into. */
+  readonly edge: EdgeOutputs;
 }
 
 export class CapacityStack extends PlatformStack {
@@ -30,7 +34,7 @@ export class CapacityStack extends PlatformStack {
 
   constructor(scope: Construct, id: string, props: CapacityStackProps) {
     super(scope, id, { config: props.config });
-    const { config, cluster, storage } = props;
+    const { config, cluster, storage, network, edge } = props;
     const { accountId, partition } = this;
 
     const nodeRole = new GpuNodeRole(this, 'GpuNodeRole', {
@@ -72,7 +76,16 @@ export class CapacityStack extends PlatformStack {
       clusterName: cluster.clusterName,
       namespace: LOAD_BALANCER_CONTROLLER_NAMESPACE,
       serviceAccount: config.karpenter.loadBalancerControllerServiceAccount,
-      statements: loadBalancerControllerStatements({ partition, region: config.region, accountId, clusterName: cluster.clusterName }),
+      statements: loadBalancerControllerStatements({
+        partition,
+        region: config.region,
+        accountId,
+        clusterName: cluster.clusterName,
+        mode: config.karpenter.loadBalancerControllerPermissions,
+        targetGroupArn: edge.targetGroupArn,
+        nodeSecurityGroupId: cluster.nodeSecurityGroupId,
+        vpcId: network.vpcId,
+      }),
     });
 
     this.outputs = {

@@ -88,7 +88,7 @@ describe('main.ts (the synth entry point)', () => {
       network: [],
       storage: [],
       cluster: ['network', 'storage'],
-      capacity: ['cluster', 'storage'],
+      capacity: ['cluster', 'edge', 'storage'],
       'model-sync': ['storage'],
       'cluster-addons': ['capacity', 'cluster', 'network', 'storage'],
       edge: ['cluster', 'network'],
