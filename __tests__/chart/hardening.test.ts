@@ -104,3 +104,30 @@ describe('internet-facing Ingress', () => {
     expect(internal.objects.some((o) => o.kind === 'Ingress')).toBe(true);
   });
 });
+
+describe('NetworkPolicy of the platform values (issue 18 item 2)', () => {
+  // What the network stack carves and the app stack passes to the chart, rendered by helm.
+  const cidrRange = (cidr: string): [number, number] => {
+    const [ip, prefix] = cidr.split('/');
+    const base = ip.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+    return [base, base + 2 ** (32 - Number(prefix)) - 1];
+  };
+  const overlaps = (a: string, b: string) => {
+    const [a0, a1] = cidrRange(a);
+    const [b0, b1] = cidrRange(b);
+    return a0 <= b1 && b0 <= a1;
+  };
+
+  it('admits the ComfyUI port only from the ALB subnets, which hold no node or pod', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { synthApp, NETWORK } = require('../app/fixtures');
+    const values = JSON.parse(synthApp().parsed.output.chart_values.value);
+    const { objects } = await render([DEFAULT_VALUES, { networkPolicy: values.networkPolicy }]);
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy')!;
+    const sources = policy.spec.ingress.flatMap((rule: any) => rule.from.map((peer: any) => peer.ipBlock?.cidr ?? JSON.stringify(peer)));
+    expect(sources.sort()).toEqual([...NETWORK.albSubnetCidrs].sort());
+    for (const source of sources) {
+      for (const nodes of NETWORK.privateSubnetCidrs) expect({ source, nodes, overlaps: overlaps(source, nodes) }).toEqual({ source, nodes, overlaps: false });
+    }
+  });
+});
