@@ -70,7 +70,8 @@ export class AppStack extends PlatformStack {
       inputsWritable: app.inputsWritable,
       targetGroupArn: edge.targetGroupArn,
       // The internal ALB lives in the private subnets.
-      ingressCidrs: network.privateSubnetCidrs,
+      // Only the load balancer's own subnets: nodes and other pods (private subnets) cannot reach ComfyUI directly.
+      ingressCidrs: network.albSubnetCidrs,
     });
 
     const providers = new KubeProviders(this, 'Kube', { cluster, region: config.region });

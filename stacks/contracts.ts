@@ -32,12 +32,16 @@ export interface NetworkOutputs {
   readonly vpcId: string;
   /** VPC CIDR block. */
   readonly vpcCidr: string;
-  /** Private subnet ids, one per AZ (nodes, pods, the internal ALB). */
+  /** Private subnet ids, one per AZ (nodes and pods). */
   readonly privateSubnetIds: string[];
   /** Public subnet ids, one per AZ (NAT gateways). */
   readonly publicSubnetIds: string[];
-  /** CIDR blocks of the private subnets (network policy). */
+  /** CIDR blocks of the private subnets. */
   readonly privateSubnetCidrs: string[];
+  /** Load balancer subnet ids, one per AZ (the internal ALB only). */
+  readonly albSubnetIds: string[];
+  /** CIDR blocks of the load balancer subnets (the chart's NetworkPolicy admits only these). */
+  readonly albSubnetCidrs: string[];
 }
 
 /** What the cluster stack provides. */

@@ -12,7 +12,7 @@ import { BasicAuth, ORIGIN_VERIFY_HEADER } from '../constructs/edge/basic-auth';
 import { API_SCOPE, CognitoAuth } from '../constructs/edge/cognito-auth';
 import { EdgeDistribution } from '../constructs/edge/edge-distribution';
 import { ALB_LOG_PREFIX, CLOUDFRONT_LOG_PREFIX, EdgeLogBucket } from '../constructs/edge/edge-log-bucket';
-import { EdgeWaf } from '../constructs/edge/edge-waf';
+import { EdgeWaf, RATE_LIMIT_ACL_RULE_GROUPS } from '../constructs/edge/edge-waf';
 import { InternalAlb } from '../constructs/edge/internal-alb';
 import { AlbVpcOrigin } from '../constructs/edge/vpc-origin';
 import { ClusterOutputs, EdgeOutputs, NetworkOutputs } from './contracts';
@@ -57,7 +57,7 @@ export class EdgeStack extends PlatformStack {
       namePrefix: this.prefix,
       vpcId: network.vpcId,
       vpcCidr: network.vpcCidr,
-      subnetIds: network.privateSubnetIds,
+      subnetIds: network.albSubnetIds,
       nodeSecurityGroupId: cluster.nodeSecurityGroupId,
       targetPort: config.app.port,
       listener: https ? { protocol: 'HTTPS', port: 443, certificateArn: https.certificateArn } : { protocol: 'HTTP', port: 80 },
@@ -103,7 +103,8 @@ export class EdgeStack extends PlatformStack {
         ? new EdgeWaf(this, 'Waf', {
             namePrefix: this.prefix,
             allowCidrs: edge.waf.enabled ? edge.waf.allowCidrs : [],
-            managedRuleGroups: edge.waf.enabled ? edge.waf.managedRuleGroups : [],
+            // Without the full WAF, the rate-limit ACL still carries the Known Bad Inputs group (1 USD a month).
+            managedRuleGroups: edge.waf.enabled ? edge.waf.managedRuleGroups : [...RATE_LIMIT_ACL_RULE_GROUPS],
             rateLimit,
           })
         : undefined;

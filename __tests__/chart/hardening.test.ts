@@ -121,7 +121,7 @@ describe('NetworkPolicy of the platform values (issue 18 item 2)', () => {
   it('admits the ComfyUI port only from the ALB subnets, which hold no node or pod', async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { synthApp, NETWORK } = require('../app/fixtures');
-    const values = JSON.parse(synthApp().parsed.output.chart_values.value);
+    const values = synthApp().parsed.output.chart_values.value;
     const { objects } = await render([DEFAULT_VALUES, { networkPolicy: values.networkPolicy }]);
     const policy = objects.find((o) => o.kind === 'NetworkPolicy')!;
     const sources = policy.spec.ingress.flatMap((rule: any) => rule.from.map((peer: any) => peer.ipBlock?.cidr ?? JSON.stringify(peer)));

@@ -29,11 +29,11 @@ describe('EdgeStack: internal ALB', () => {
   const { synth, parsed } = synthEdge();
   const albSg = ref(parsed, 'aws_security_group', 'id');
 
-  it('is an internal ALB in the private subnets with a 4000 s idle timeout, invalid headers dropped and access logs on', () => {
+  it('is an internal ALB in its own load balancer subnets with a 4000 s idle timeout, invalid headers dropped and access logs on', () => {
     expect(synth).toHaveResourceWithProperties(Lb, {
       internal: true,
       load_balancer_type: 'application',
-      subnets: FAKE_NETWORK.privateSubnetIds,
+      subnets: FAKE_NETWORK.albSubnetIds,
       security_groups: [albSg],
       idle_timeout: 4000,
       drop_invalid_header_fields: true,
@@ -333,7 +333,7 @@ describe('EdgeStack: authentication', () => {
 });
 
 describe('EdgeStack: WAF', () => {
-  it('in basic mode by default: a web ACL with only the per-IP rate-based rule', () => {
+  it('in basic mode by default: a web ACL with the per-IP rate-based rule and the Known Bad Inputs group', () => {
     const { parsed } = synthEdge();
     const acl = one(parsed, 'aws_wafv2_web_acl');
     expect(acl).toMatchObject({ scope: 'CLOUDFRONT', region: 'us-east-1', default_action: { allow: {} } });
@@ -343,6 +343,7 @@ describe('EdgeStack: WAF', () => {
         action: { block: {} },
         statement: { rate_based_statement: { limit: 3000, evaluation_window_sec: 300, aggregate_key_type: 'IP' } },
       }),
+      expect.objectContaining({ name: 'AWSManagedRulesKnownBadInputsRuleSet', override_action: { none: {} } }),
     ]);
     expect(one(parsed, 'aws_cloudfront_distribution').web_acl_id).toBe(ref(parsed, 'aws_wafv2_web_acl', 'arn'));
     expect(one(parsed, 'aws_cloudfront_distribution').is_ipv6_enabled).toBe(true);
@@ -350,6 +351,7 @@ describe('EdgeStack: WAF', () => {
 
   it('follows edge.waf.rateLimit, and is absent when it is off (or without basic auth) and the WAF is off', () => {
     const tuned = one(synthEdge({ edge: { waf: { rateLimit: { requests: 500, windowSeconds: 60 } } } }).parsed, 'aws_wafv2_web_acl');
+    expect(tuned.rule).toHaveLength(2);
     expect(tuned.rule[0].statement.rate_based_statement).toEqual({ limit: 500, evaluation_window_sec: 60, aggregate_key_type: 'IP' });
     for (const input of [{ edge: { waf: { rateLimit: { enabled: false } } } }, { edge: { auth: { mode: 'none' as const, acknowledgeUnauthenticated: true } } }]) {
       const { parsed } = synthEdge(input);

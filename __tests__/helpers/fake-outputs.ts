@@ -15,6 +15,8 @@ export const FAKE_NETWORK: NetworkOutputs = {
   publicSubnetIds: ['subnet-0b0000000000000b1', 'subnet-0b0000000000000b2', 'subnet-0b0000000000000b3'],
   // what the network stack carves from 10.2.0.0/16 over 3 AZs
   privateSubnetCidrs: ['10.2.0.0/18', '10.2.64.0/18', '10.2.128.0/18'],
+  albSubnetIds: ['subnet-0c0000000000000c1', 'subnet-0c0000000000000c2', 'subnet-0c0000000000000c3'],
+  albSubnetCidrs: ['10.2.224.0/24', '10.2.225.0/24', '10.2.226.0/24'],
 };
 
 const bucket = (purpose: string) => {

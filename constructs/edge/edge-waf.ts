@@ -42,6 +42,9 @@ export interface EdgeRateLimit {
   readonly windowSeconds: number;
 }
 
+/** Managed rule groups of the web ACL that exists only for the rate limit (edge.waf.enabled false): exploit payloads such as Log4Shell, no false positives on ComfyUI traffic. */
+export const RATE_LIMIT_ACL_RULE_GROUPS = ['AWSManagedRulesKnownBadInputsRuleSet'] as const;
+
 /** Name of the per-IP rate-based rule. */
 export const RATE_LIMIT_RULE = 'rate-limit-per-ip';
 

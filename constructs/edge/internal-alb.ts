@@ -1,6 +1,6 @@
 /**
  * The Terraform-owned internal Application Load Balancer in front of
- * ComfyUI: private subnets only, its own security group (no ingress here:
+ * ComfyUI: its own subnets (nothing else runs there), its own security group (no ingress here:
  * the VPC-origin construct adds the only one), egress only to the VPC on the
  * ComfyUI port, an `ip` target group the chart's TargetGroupBinding fills
  * with pod IPs, and the node security group rule that lets the ALB reach
@@ -78,7 +78,7 @@ export interface InternalAlbProps {
   readonly vpcId: string;
   /** VPC CIDR: the ALB may only talk to targets inside it. */
   readonly vpcCidr: string;
-  /** Private subnets, one per AZ. */
+  /** Load balancer subnets, one per AZ (only the ALB runs there). */
   readonly subnetIds: string[];
   /** Security group of the nodes whose pods register as targets. */
   readonly nodeSecurityGroupId: string;
