@@ -45,6 +45,15 @@ const CHECKED: Record<string, () => void> = {
       }
     }
   },
+  'checkov CKV2_AWS_47': () => {
+    // Log4j: the attached web ACL runs the Known Bad Inputs group without overrides.
+    const { parsed } = synthEdge();
+    const [acl] = resources(parsed, 'aws_wafv2_web_acl');
+    expect(resources(parsed, 'aws_cloudfront_distribution')[0].web_acl_id).toMatch(/^\$\{aws_wafv2_web_acl\.Waf_WebAcl_[A-F0-9]+\.arn\}$/);
+    const group = acl.rule.find((r: any) => r.statement.managed_rule_group_statement?.name === 'AWSManagedRulesKnownBadInputsRuleSet');
+    expect(group.override_action).toEqual({ none: {} });
+    expect(group.statement.managed_rule_group_statement.rule_action_override).toEqual([]);
+  },
   'checkov CKV_AWS_2': () => {
     // HTTP listener: internal ALB in its own subnets, one ingress rule from the VPC-origin group, 403 without the origin header.
     const { parsed } = synthEdge();
