@@ -215,6 +215,10 @@ export const karpenterSchema = z
       .default({}),
     loadBalancerControllerVersion: semverish('3.5.0').default('3.5.0').describe('AWS Load Balancer Controller chart version.'),
     loadBalancerControllerServiceAccount: k8sName.default('aws-load-balancer-controller').describe('Service account of the AWS Load Balancer Controller in kube-system (Pod Identity association).'),
+    loadBalancerControllerPermissions: z
+      .enum(['targetGroupBinding', 'ingress'])
+      .default('targetGroupBinding')
+      .describe('What the AWS Load Balancer Controller may change: `targetGroupBinding` (the chart default exposure) only registers pods in the edge target group; `ingress` (chart exposure.mode ingress) manages load balancers, listeners and security groups tagged for this cluster.'),
   })
   .strict();
 
@@ -333,13 +337,6 @@ export const appSchema = z
   })
   .strict();
 
-const authUser = z
-  .object({
-    username: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, 'must be 1-64 characters of letters, digits, . _ @ -'),
-    passwordSha256: z.string().regex(/^[a-f0-9]{64}$/, 'must be the hex SHA-256 of "<username>:<password>" (scripts/edge-user.sh prints it)'),
-  })
-  .strict();
-
 /** Words Cognito refuses in a user pool domain prefix. */
 export const COGNITO_DOMAIN_RESERVED_WORDS = ['aws', 'amazon', 'cognito'] as const;
 
@@ -390,7 +387,11 @@ export const edgeSchema = z
       .object({
         mode: z.enum(['basic', 'cognito', 'none']).default('basic').describe('`basic` (CloudFront Function + KeyValueStore), `cognito` (Cognito user pool; the ALB signs browsers in and verifies API bearer tokens), or `none`.'),
         acknowledgeUnauthenticated: z.boolean().default(false).describe('Must be true for mode `none`: anyone with the URL can spend GPU hours.'),
-        users: z.array(authUser).default([]).describe('Basic-auth users seeded into the KeyValueStore.'),
+        users: z
+          .array(z.unknown())
+          .max(0, 'removed: Basic-auth users are written only by scripts/edge-user.sh put (generated passwords), so no password hash or secret sits in Terraform state; add each user with it and delete this list (docs/edge.md)')
+          .optional()
+          .describe('Removed (must be absent or empty): add users with scripts/edge-user.sh put, which keeps them out of Terraform state.'),
         realm: z.string().regex(/^[A-Za-z0-9 ._-]{1,64}$/, 'must be 1-64 letters, digits, spaces or . _ -').default('ComfyUI').describe('Realm the browser shows in its Basic-auth prompt.'),
         sessionHours: z.number().int().min(1).max(168).default(12).describe('Lifetime of the signed session cookie a browser gets after Basic login (lets Safari open the WebSocket).'),
         cognito: cognitoAuth.default({}).describe('Mode `cognito`: user pool, login and API clients (the ALB authenticates; needs edge.customDomain and edge.alb.https).'),
@@ -435,6 +436,15 @@ export const edgeSchema = z
         enabled: z.boolean().default(false).describe('Attach a WAF web ACL to CloudFront.'),
         allowCidrs: z.array(anyCidr).default([]).describe('If non-empty, only these client CIDRs are allowed.'),
         managedRuleGroups: z.array(z.string().regex(/^AWSManagedRules[A-Za-z0-9]+$/)).default(['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList']).describe('AWS managed rule groups.'),
+        rateLimit: z
+          .object({
+            enabled: z.boolean().default(true).describe('Block a client IP that sends more than `requests` in `windowSeconds` (WAF rate-based rule). With auth.mode basic this creates a web ACL even when waf.enabled is false (about 6 USD a month plus 0.60 USD per million requests).'),
+            requests: z.number().int().min(10).max(2000000000).default(3000).describe('Requests per client IP per window before WAF blocks it (all requests: WAF runs before the edge function, so it cannot see which ones fail authentication). A UI session stays far below the default.'),
+            windowSeconds: z.union([z.literal(60), z.literal(120), z.literal(300), z.literal(600)]).default(300).describe('Evaluation window of the rate-based rule (60, 120, 300 or 600).'),
+          })
+          .strict()
+          .default({})
+          .describe('Per-IP rate limit: on by default in auth.mode basic (password guessing, cost).'),
       })
       .strict()
       .default({}),
@@ -465,13 +475,6 @@ export const edgeSchema = z
     };
     duplicate(edge.auth.cognito.invitedUsers, 'invitedUsers', (v) => v.toLowerCase());
     duplicate(edge.auth.cognito.apiClients, 'apiClients', (v) => v);
-    const seen = new Set<string>();
-    edge.auth.users.forEach((user, index) => {
-      if (seen.has(user.username)) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['auth', 'users', index, 'username'], message: `must be unique, ${user.username} is listed twice` });
-      }
-      seen.add(user.username);
-    });
   });
 
 // ---------------------------------------------------------- observability

@@ -13,7 +13,7 @@ import { ComfyuiIdentity } from '../constructs/app/comfyui-identity';
 import { ComfyuiRelease } from '../constructs/app/comfyui-release';
 import { ImageRepository } from '../constructs/app/image-repository';
 import { KubeProviders } from '../constructs/cluster/kube-providers';
-import { AppOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs, WakeQueueRef } from './contracts';
+import { AppOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 /** The chart, relative to this file (stacks/ in tests, .build/ when bundled: both one level down). */
@@ -30,8 +30,6 @@ export interface AppStackProps extends PlatformStackProps {
   readonly network: NetworkOutputs;
   /** Chart directory. Default: charts/comfyui of this repository. */
   readonly chartDir?: string;
-  /** Wake queue (capacity stack), for autoscaling mode keda. */
-  readonly wakeQueue?: WakeQueueRef;
 }
 
 export class AppStack extends PlatformStack {
@@ -72,10 +70,11 @@ export class AppStack extends PlatformStack {
       inputsWritable: app.inputsWritable,
       targetGroupArn: edge.targetGroupArn,
       // The internal ALB lives in the private subnets.
-      ingressCidrs: network.privateSubnetCidrs,
+      // Only the load balancer's own subnets: nodes and other pods (private subnets) cannot reach ComfyUI directly.
+      ingressCidrs: network.albSubnetCidrs,
       autoscalingMode: app.autoscaling.mode,
       clusterName: cluster.clusterName,
-      wakeQueueUrl: props.wakeQueue?.url,
+      wakeQueueUrl: edge.wakeQueue?.url,
       targetGroupMetricDimensions: edge.targetGroupMetricDimensions,
     });
 

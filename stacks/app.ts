@@ -39,7 +39,8 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const network = new NetworkStack(app, stackId(config, 'network'), { config });
   const storage = new StorageStack(app, stackId(config, 'storage'), { config });
   const cluster = new ClusterStack(app, stackId(config, 'cluster'), { config, network: network.outputs, storage: storage.outputs });
-  const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs });
+  const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
+  const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs, network: network.outputs, edge: edge.outputs });
   const modelSync = new ModelSyncStack(app, stackId(config, 'model-sync'), { config, storage: storage.outputs });
   // The models code renders the node bootstrap; the Karpenter code only embeds it (the two stay decoupled).
   const nodeUserData = renderNodeUserData({
@@ -57,8 +58,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     network: network.outputs,
     nodeUserData,
   });
-  const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs, wakeQueue: capacity.outputs.wakeQueue });
-  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs, wakeQueue: capacity.outputs.wakeQueue });
+  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
   // The TargetGroupBinding CRD, the load balancer controller and the GPU NodePools must exist before the release.
   comfyui.addDependency(clusterAddons);
   const observability = config.observability.enabled

@@ -2,8 +2,8 @@
  * Capacity stack: Karpenter's AWS side. The controller's Pod Identity role,
  * the GPU node role, instance profile and access entry, the interruption
  * queue and its EventBridge rules, and the AWS Load Balancer Controller's
- * Pod Identity role, and (autoscaling mode keda) the wake queue and the KEDA
- * operator's Pod Identity role. AWS only: the in-cluster half (Helm releases, NodePool,
+ * Pod Identity role, and (autoscaling mode keda) the KEDA operator's Pod
+ * Identity role, which reads the edge stack's wake queue. AWS only: the in-cluster half (Helm releases, NodePool,
  * EC2NodeClass) is the cluster-addons stack.
  */
 import { Construct } from 'constructs';
@@ -14,8 +14,7 @@ import { INTERRUPTION_RULES, InterruptionQueue } from '../constructs/capacity/in
 import { karpenterControllerStatements } from '../constructs/capacity/karpenter-controller-policy';
 import { PodIdentityRole } from '../constructs/identity/pod-identity-role';
 import { kedaOperatorStatements } from '../constructs/scaling/keda-operator-policy';
-import { WakeQueue } from '../constructs/scaling/wake-queue';
-import { CapacityMetricSources, CapacityOutputs, ClusterOutputs, StorageOutputs } from './contracts';
+import { CapacityMetricSources, CapacityOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
 
 export interface CapacityStackProps {
@@ -25,6 +24,10 @@ export interface CapacityStackProps {
   readonly cluster: ClusterOutputs;
   /** Buckets and data key (GPU nodes read the models bucket). */
   readonly storage: StorageOutputs;
+  /** VPC (the load balancer controller creates security groups only there, in ingress mode). */
+  readonly network: NetworkOutputs;
+  /** The target group the load balancer controller may register pods into. */
+  readonly edge: EdgeOutputs;
 }
 
 export class CapacityStack extends PlatformStack {
@@ -35,7 +38,7 @@ export class CapacityStack extends PlatformStack {
 
   constructor(scope: Construct, id: string, props: CapacityStackProps) {
     super(scope, id, { config: props.config });
-    const { config, cluster, storage } = props;
+    const { config, cluster, storage, network, edge } = props;
     const { accountId, partition } = this;
 
     const nodeRole = new GpuNodeRole(this, 'GpuNodeRole', {
@@ -77,14 +80,22 @@ export class CapacityStack extends PlatformStack {
       clusterName: cluster.clusterName,
       namespace: LOAD_BALANCER_CONTROLLER_NAMESPACE,
       serviceAccount: config.karpenter.loadBalancerControllerServiceAccount,
-      statements: loadBalancerControllerStatements({ partition, region: config.region, accountId, clusterName: cluster.clusterName }),
+      statements: loadBalancerControllerStatements({
+        partition,
+        region: config.region,
+        accountId,
+        clusterName: cluster.clusterName,
+        mode: config.karpenter.loadBalancerControllerPermissions,
+        targetGroupArn: edge.targetGroupArn,
+        nodeSecurityGroupId: cluster.nodeSecurityGroupId,
+        vpcId: network.vpcId,
+      }),
     });
 
-    // Elastic serving: the wake queue and KEDA's role exist before KEDA starts (cluster-addons),
-    // because Pod Identity injects credentials only into pods created after their association.
-    let wakeQueue: WakeQueue | undefined;
-    if (config.app.autoscaling.mode === 'keda') {
-      wakeQueue = new WakeQueue(this, 'WakeQueue', { queueName: `${this.prefix}-wake` });
+    // Elastic serving: KEDA's role exists before KEDA starts (cluster-addons), because Pod Identity
+    // injects credentials only into pods created after their association. The wake queue is the edge's.
+    const wakeQueue = edge.wakeQueue;
+    if (config.app.autoscaling.mode === 'keda' && wakeQueue) {
       new PodIdentityRole(this, 'KedaOperator', {
         roleName: `${this.prefix}-keda-operator`,
         description: 'KEDA operator (EKS Pod Identity): wake queue depth and scaling metrics',
@@ -92,7 +103,7 @@ export class CapacityStack extends PlatformStack {
         clusterName: cluster.clusterName,
         namespace: config.keda.namespace,
         serviceAccount: config.keda.operatorServiceAccount,
-        statements: kedaOperatorStatements({ wakeQueueArn: wakeQueue.queue.arn }),
+        statements: kedaOperatorStatements({ wakeQueueArn: wakeQueue.arn }),
         policyName: 'keda-scalers',
       });
     }
@@ -102,7 +113,6 @@ export class CapacityStack extends PlatformStack {
       gpuNodeRoleArn: nodeRole.role.arn,
       gpuNodeInstanceProfileName: nodeRole.instanceProfile.name,
       interruptionQueueName: queue.queueName,
-      wakeQueue: wakeQueue && { url: wakeQueue.queue.url, arn: wakeQueue.queue.arn },
     };
     const ruleName = (name: string) => queue.rules[INTERRUPTION_RULES.findIndex((r) => r.name === name)].name;
     this.metricSources = {

@@ -119,7 +119,9 @@ export class ClusterStack extends PlatformStack {
     const s3CsiRole = new MountpointS3CsiRole(this, 'S3CsiRole', {
       roleName: `${this.prefix}-s3-csi`,
       clusterName: name,
-      buckets: [storage.outputsBucket, storage.inputsBucket],
+      // Inputs are writable only when ComfyUI may write them (app.inputsWritable): the driver's role follows.
+      writableBuckets: config.app.inputsWritable ? [storage.outputsBucket, storage.inputsBucket] : [storage.outputsBucket],
+      readOnlyBuckets: config.app.inputsWritable ? [] : [storage.inputsBucket],
       dataKeyArn: storage.dataKeyArn,
       accountId,
       region: config.region,

@@ -33,12 +33,16 @@ export interface NetworkOutputs {
   readonly vpcId: string;
   /** VPC CIDR block. */
   readonly vpcCidr: string;
-  /** Private subnet ids, one per AZ (nodes, pods, the internal ALB). */
+  /** Private subnet ids, one per AZ (nodes and pods). */
   readonly privateSubnetIds: string[];
   /** Public subnet ids, one per AZ (NAT gateways). */
   readonly publicSubnetIds: string[];
-  /** CIDR blocks of the private subnets (network policy). */
+  /** CIDR blocks of the private subnets. */
   readonly privateSubnetCidrs: string[];
+  /** Load balancer subnet ids, one per AZ (the internal ALB only). */
+  readonly albSubnetIds: string[];
+  /** CIDR blocks of the load balancer subnets (the chart's NetworkPolicy admits only these). */
+  readonly albSubnetCidrs: string[];
 }
 
 /** What the cluster stack provides. */
@@ -69,8 +73,6 @@ export interface CapacityOutputs {
   readonly gpuNodeInstanceProfileName: string;
   /** SQS queue name Karpenter reads interruption events from. */
   readonly interruptionQueueName: string;
-  /** Wake queue of elastic serving (app.autoscaling.mode keda): the edge's wake function writes it, KEDA polls it. */
-  readonly wakeQueue?: WakeQueueRef;
 }
 
 /** The SQS queue that wakes ComfyUI from zero replicas. */
@@ -91,6 +93,8 @@ export interface EdgeOutputs {
   readonly publicHostname: string;
   /** CloudWatch dimension values of the target group's AWS/ApplicationELB metrics (KEDA's edge-idle trigger). */
   readonly targetGroupMetricDimensions: TargetGroupMetricDimensions;
+  /** Wake queue of elastic serving (app.autoscaling.mode keda): the edge's wake function writes it, KEDA polls it. */
+  readonly wakeQueue?: WakeQueueRef;
 }
 
 /** ARN suffixes CloudWatch uses as the LoadBalancer and TargetGroup dimensions of AWS/ApplicationELB. */

@@ -8,14 +8,15 @@
  */
 import { TerraformOutput } from 'cdktf';
 import { Construct } from 'constructs';
-import { BasicAuth } from '../constructs/edge/basic-auth';
+import { BasicAuth, ORIGIN_VERIFY_HEADER } from '../constructs/edge/basic-auth';
 import { API_SCOPE, CognitoAuth } from '../constructs/edge/cognito-auth';
 import { EdgeDistribution } from '../constructs/edge/edge-distribution';
 import { ALB_LOG_PREFIX, CLOUDFRONT_LOG_PREFIX, EdgeLogBucket } from '../constructs/edge/edge-log-bucket';
-import { EdgeWaf } from '../constructs/edge/edge-waf';
+import { EdgeWaf, RATE_LIMIT_ACL_RULE_GROUPS } from '../constructs/edge/edge-waf';
 import { InternalAlb } from '../constructs/edge/internal-alb';
 import { AlbVpcOrigin } from '../constructs/edge/vpc-origin';
 import { WakeEndpoint } from '../constructs/edge/wake-endpoint';
+import { WakeQueue } from '../constructs/scaling/wake-queue';
 import { ClusterOutputs, EdgeMetricSources, EdgeOutputs, NetworkOutputs, WakeQueueRef } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
@@ -24,8 +25,6 @@ export interface EdgeStackProps extends PlatformStackProps {
   readonly network: NetworkOutputs;
   /** Node security group (pods register by IP) from the cluster stack. */
   readonly cluster: ClusterOutputs;
-  /** Wake queue (capacity stack; autoscaling mode keda): adds the wake path. Default: none. */
-  readonly wakeQueue?: WakeQueueRef;
 }
 
 export class EdgeStack extends PlatformStack {
@@ -62,7 +61,7 @@ export class EdgeStack extends PlatformStack {
       namePrefix: this.prefix,
       vpcId: network.vpcId,
       vpcCidr: network.vpcCidr,
-      subnetIds: network.privateSubnetIds,
+      subnetIds: network.albSubnetIds,
       nodeSecurityGroupId: cluster.nodeSecurityGroupId,
       targetPort: config.app.port,
       listener: https ? { protocol: 'HTTPS', port: 443, certificateArn: https.certificateArn } : { protocol: 'HTTP', port: 80 },
@@ -83,6 +82,8 @@ export class EdgeStack extends PlatformStack {
         jwksEndpoint: cognito.auth.jwksEndpoint,
         apiScope: API_SCOPE,
       },
+      // Basic mode: only requests with the edge function's secret header reach ComfyUI (scripts/edge-user.sh init).
+      requiredOriginHeader: authMode === 'basic' ? ORIGIN_VERIFY_HEADER : undefined,
     });
 
     const origin = new AlbVpcOrigin(this, 'Origin', {
@@ -96,15 +97,28 @@ export class EdgeStack extends PlatformStack {
 
     const auth =
       authMode === 'basic'
-        ? new BasicAuth(this, 'Auth', { namePrefix: this.prefix, realm: edge.auth.realm, users: edge.auth.users, sessionHours: edge.auth.sessionHours })
+        ? new BasicAuth(this, 'Auth', { namePrefix: this.prefix, realm: edge.auth.realm, sessionHours: edge.auth.sessionHours })
         : undefined;
 
-    const waf = edge.waf.enabled
-      ? new EdgeWaf(this, 'Waf', { namePrefix: this.prefix, allowCidrs: edge.waf.allowCidrs, managedRuleGroups: edge.waf.managedRuleGroups })
-      : undefined;
+    // Basic auth gets a web ACL for its rate limit even without the rest of the WAF (docs/security.md).
+    const rateLimit = edge.waf.rateLimit.enabled && (edge.waf.enabled || authMode === 'basic') ? edge.waf.rateLimit : undefined;
+    const waf =
+      edge.waf.enabled || rateLimit
+        ? new EdgeWaf(this, 'Waf', {
+            namePrefix: this.prefix,
+            allowCidrs: edge.waf.enabled ? edge.waf.allowCidrs : [],
+            // Without the full WAF, the rate-limit ACL still carries the Known Bad Inputs group (1 USD a month).
+            managedRuleGroups: edge.waf.enabled ? edge.waf.managedRuleGroups : [...RATE_LIMIT_ACL_RULE_GROUPS],
+            rateLimit,
+          })
+        : undefined;
 
-    const wake = props.wakeQueue
-      ? new WakeEndpoint(this, 'Wake', { functionName: `${this.prefix}-wake`, accountId: account, queue: props.wakeQueue, clusterName: cluster.clusterName, logRetentionDays: 30 })
+    // Elastic serving (autoscaling mode keda): the wake queue belongs to the edge that signals it; the
+    // capacity stack grants KEDA's role read access to it, the app passes its URL to the ScaledObject.
+    const wakeQueue = config.app.autoscaling.mode === 'keda' ? new WakeQueue(this, 'WakeQueue', { queueName: `${this.prefix}-wake` }) : undefined;
+    const wakeQueueRef: WakeQueueRef | undefined = wakeQueue && { url: wakeQueue.queue.url, arn: wakeQueue.queue.arn };
+    const wake = wakeQueueRef
+      ? new WakeEndpoint(this, 'Wake', { functionName: `${this.prefix}-wake`, accountId: account, queue: wakeQueueRef, clusterName: cluster.clusterName, logRetentionDays: 30 })
       : undefined;
 
     const cdn = new EdgeDistribution(this, 'Cdn', {
@@ -114,10 +128,11 @@ export class EdgeStack extends PlatformStack {
       originReadTimeoutSeconds: edge.cloudfront.originReadTimeoutSeconds,
       originKeepaliveTimeoutSeconds: edge.cloudfront.originKeepaliveTimeoutSeconds,
       viewerRequestFunctionArn: auth?.function.arn,
+      originVerifyHeader: auth ? ORIGIN_VERIFY_HEADER : undefined,
       originAuthenticates: cognito !== undefined,
       webAclArn: waf?.webAcl.arn,
       // The allow-list holds IPv4 blocks only: an IPv6 viewer would match none of them and be blocked.
-      ipv6Enabled: !(waf && edge.waf.allowCidrs.length > 0),
+      ipv6Enabled: !(edge.waf.enabled && edge.waf.allowCidrs.length > 0),
       customDomain: edge.customDomain,
       priceClass: edge.priceClass,
       logDestinationArn: `${logs.bucket.bucketArn}/${CLOUDFRONT_LOG_PREFIX}`,
@@ -131,6 +146,7 @@ export class EdgeStack extends PlatformStack {
       albSecurityGroupId: alb.securityGroup.id,
       publicHostname: cdn.publicHostname,
       targetGroupMetricDimensions: { loadBalancer: alb.alb.arnSuffix, targetGroup: alb.targetGroup.arnSuffix },
+      wakeQueue: wakeQueueRef,
     };
     this.metricSources = {
       distributionId: cdn.distribution.id,
@@ -147,8 +163,9 @@ export class EdgeStack extends PlatformStack {
     new TerraformOutput(this, 'alb_dns_name', { value: alb.alb.dnsName, description: 'Internal ALB (reachable only from CloudFront VPC origins)' });
     new TerraformOutput(this, 'log_bucket', { value: logs.bucket.bucketName, description: 'ALB (alb/) and CloudFront (cloudfront/) access logs' });
     if (auth) {
-      new TerraformOutput(this, 'auth_key_value_store_name', { value: auth.store.name, description: 'KeyValueStore of Basic-auth users (scripts/edge-user.sh put|delete)' });
+      new TerraformOutput(this, 'auth_key_value_store_name', { value: auth.store.name, description: 'KeyValueStore of Basic-auth users and edge secrets (scripts/edge-user.sh init|put|delete|rotate-*)' });
       new TerraformOutput(this, 'auth_key_value_store_arn', { value: auth.store.arn, description: 'KeyValueStore ARN (aws cloudfront-keyvaluestore ...)' });
+      new TerraformOutput(this, 'alb_listener_arn', { value: alb.listener.arn, description: 'ALB listener (scripts/edge-user.sh init|rotate-origin add the origin-header rule to it)' });
     }
     if (cognito) {
       const { auth: pool } = cognito;

@@ -55,6 +55,8 @@ export class NetworkStack extends PlatformStack {
       privateSubnetIds: network.privateSubnets.map((subnet) => subnet.id),
       publicSubnetIds: network.publicSubnets.map((subnet) => subnet.id),
       privateSubnetCidrs: network.privateSubnetCidrs,
+      albSubnetIds: network.albSubnets.map((subnet) => subnet.id),
+      albSubnetCidrs: network.albSubnetCidrs,
     };
   }
 }

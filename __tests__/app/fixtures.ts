@@ -6,7 +6,7 @@ import { App, Testing } from 'cdktf';
 import { ConfigInput } from '../../config';
 import { AppStack } from '../../stacks/app-stack';
 import { testConfig } from '../helpers/config';
-import { FAKE_CAPACITY, FAKE_CLUSTER, FAKE_EDGE, FAKE_NETWORK, FAKE_STORAGE } from '../helpers/fake-outputs';
+import { FAKE_CLUSTER, FAKE_EDGE, FAKE_NETWORK, FAKE_STORAGE } from '../helpers/fake-outputs';
 
 export const CLUSTER = FAKE_CLUSTER;
 
@@ -19,8 +19,9 @@ export const NETWORK = FAKE_NETWORK;
 /** Synthesizes the app stack with the fake upstream outputs. */
 export function synthApp(input: ConfigInput = {}, app: App = Testing.app()) {
   const config = testConfig(input);
-  const wakeQueue = config.app.autoscaling.mode === 'keda' ? FAKE_CAPACITY.wakeQueue : undefined;
-  const stack = new AppStack(app, 'comfyui-dev-app', { config, cluster: CLUSTER, storage: STORAGE, edge: EDGE, network: NETWORK, wakeQueue });
+  // The edge stack creates the wake queue only in autoscaling mode keda.
+  const edge = config.app.autoscaling.mode === 'keda' ? EDGE : { ...EDGE, wakeQueue: undefined };
+  const stack = new AppStack(app, 'comfyui-dev-app', { config, cluster: CLUSTER, storage: STORAGE, edge, network: NETWORK });
   const synth = Testing.synth(stack);
   return { stack, synth, parsed: JSON.parse(synth) };
 }

@@ -3,6 +3,7 @@ import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { FAKE_CLUSTER, FAKE_EDGE, FAKE_NETWORK } from '../helpers/fake-outputs';
 import { ACCOUNT, fakeCluster, fakeStorage, synthCapacity } from './fixtures';
 
 /** Policy documents (data sources) by construct path fragment. */
@@ -22,8 +23,8 @@ describe('CapacityStack', () => {
   describe('interruption queue', () => {
     it('is encrypted (SQS-managed SSE) and keeps messages for 300 s', () => {
       expect(synth).toHaveResourceWithProperties(SqsQueue, { name: 'comfyui-dev-karpenter', message_retention_seconds: 300, sqs_managed_sse_enabled: true });
-      // and the wake queue of elastic serving (__tests__/elastic/elastic-stacks.test.ts)
-      expect(Object.keys(parsed.resource.aws_sqs_queue)).toHaveLength(2);
+      // the only queue here: the wake queue of elastic serving is the edge stack's (__tests__/elastic/elastic-stacks.test.ts)
+      expect(Object.keys(parsed.resource.aws_sqs_queue)).toHaveLength(1);
     });
 
     it('lets only the EventBridge rules and the SQS service send, and denies non-TLS access', () => {
@@ -158,37 +159,60 @@ describe('CapacityStack', () => {
     });
   });
 
-  describe('load balancer controller policy', () => {
+  describe('load balancer controller policy: TargetGroupBinding mode (default)', () => {
     const policy = doc(parsed, 'LoadBalancerController_Permissions');
-    const s = bySid(policy);
+    const readOnly = (action: string) => /^[a-z0-9-]+:(Describe|Get|List)[A-Za-z0-9]*$/.test(action);
 
     it('names every action: no `*` anywhere in an action', () => {
       for (const action of allActions(policy)) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
     });
 
+    it('changes nothing but the registrations of the one Terraform-owned target group', () => {
+      const mutating = policy.statement.filter((st: any) => st.actions.some((a: string) => !readOnly(a)));
+      expect(mutating).toEqual([
+        expect.objectContaining({ actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'], resources: [FAKE_EDGE.targetGroupArn] }),
+      ]);
+    });
+
+    it('keeps `Resource: *` to read-only calls', () => {
+      for (const st of policy.statement.filter((x: any) => x.resources.includes('*'))) for (const a of st.actions) expect({ a, readOnly: readOnly(a) }).toEqual({ a, readOnly: true });
+    });
+  });
+
+  describe('load balancer controller policy: ingress mode', () => {
+    const ingress = doc(synthCapacity({ karpenter: { loadBalancerControllerPermissions: 'ingress' } }).parsed, 'LoadBalancerController_Permissions');
+    const s = bySid(ingress);
+    const readOnly = (action: string) => /^[a-z0-9-]+:(Describe|Get|List)[A-Za-z0-9]*$/.test(action);
+    const clusterTagged = (st: any) =>
+      ['aws:ResourceTag/elbv2.k8s.aws/cluster', 'aws:RequestTag/elbv2.k8s.aws/cluster'].some((v) => conditionValue(st, 'StringEquals', v)?.join() === 'comfyui-dev');
+
     it('creates load balancers, target groups and security groups only with this cluster tag', () => {
-      for (const sid of ['CreateTaggedLoadBalancers', 'TagSecurityGroupOnCreate', 'TagOnCreate']) {
+      for (const sid of ['CreateTaggedLoadBalancers', 'TagSecurityGroupOnCreate', 'TagOnCreate', 'CreateTaggedSecurityGroup']) {
         expect(conditionValue(s[sid], 'StringEquals', 'aws:RequestTag/elbv2.k8s.aws/cluster')).toEqual(['comfyui-dev']);
       }
     });
 
     it('modifies and deletes only resources tagged for this cluster', () => {
-      for (const sid of ['ModifyOwnedLoadBalancers', 'DeleteOwnedSecurityGroups', 'RetagOwnedLoadBalancers', 'RetagOwnedSecurityGroups']) {
+      for (const sid of ['ModifyOwnedLoadBalancers', 'DeleteOwnedSecurityGroups', 'RetagOwnedLoadBalancers', 'RetagOwnedSecurityGroups', 'ManageListenersAndRules', 'ManageListenerSettings']) {
         expect(conditionValue(s[sid], 'StringEquals', 'aws:ResourceTag/elbv2.k8s.aws/cluster')).toEqual(['comfyui-dev']);
       }
-      expect(s.ModifyOwnedLoadBalancers.actions).toEqual(expect.arrayContaining(['elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup']));
-      expect(s.DeleteOwnedSecurityGroups.actions).toContain('ec2:DeleteSecurityGroup');
-      // Deletions appear nowhere else.
-      const deleting = policy.statement.filter((st: any) => st.actions.some((a: string) => /:(DeleteLoadBalancer|DeleteTargetGroup|DeleteSecurityGroup)$/.test(a)));
+      const deleting = ingress.statement.filter((st: any) => st.actions.some((a: string) => /:(DeleteLoadBalancer|DeleteTargetGroup|DeleteSecurityGroup)$/.test(a)));
       expect(deleting.map((st: any) => st.sid).sort()).toEqual(['DeleteOwnedSecurityGroups', 'ModifyOwnedLoadBalancers']);
     });
 
-    it('scopes resources to this account and region except read-only and integration calls', () => {
-      const unscoped = policy.statement.filter((st: any) => st.resources.includes('*')).map((st: any) => st.sid);
-      expect(unscoped.sort()).toEqual(['Describe', 'IngressShieldSubscription']);
-      for (const st of policy.statement.filter((x: any) => !x.resources.includes('*'))) {
-        for (const r of st.resources) expect(r).toMatch(/^arn:\$\{data\.aws_partition\.Partition\.partition\}:(ec2|elasticloadbalancing|iam|acm|cognito-idp|wafv2|shield):(us-west-2)?:\$\{data\.aws_caller_identity\.Account\.account_id\}:/);
+    it('every mutating statement carries the cluster-tag condition or names one resource (node security group, VPC, target group)', () => {
+      for (const st of ingress.statement.filter((x: any) => x.actions.some((a: string) => !readOnly(a)) && x.sid !== 'CreateElbServiceLinkedRole')) {
+        const named = st.resources.every((r: string) => r.endsWith(`/${FAKE_CLUSTER.nodeSecurityGroupId}`) || r.endsWith(`/${FAKE_NETWORK.vpcId}`) || r === FAKE_EDGE.targetGroupArn);
+        expect({ sid: st.sid, scoped: clusterTagged(st) || named || st.sid.startsWith('Ingress') }).toEqual({ sid: st.sid, scoped: true });
       }
+    });
+
+    it('opens only the node security group to load balancers (plus groups it owns)', () => {
+      expect(s.ManageSecurityGroupIngress.resources).toEqual([`arn:\${data.aws_partition.Partition.partition}:ec2:us-west-2:\${data.aws_caller_identity.Account.account_id}:security-group/${FAKE_CLUSTER.nodeSecurityGroupId}`]);
+    });
+
+    it('has no account-wide resource wildcard', () => {
+      for (const st of ingress.statement) for (const r of st.resources) expect(r).not.toMatch(/:\*$/);
     });
   });
 
@@ -260,7 +284,7 @@ describe('CapacityStack', () => {
   it('exposes the contract outputs the cluster-addons stack needs', () => {
     expect(stack.outputs.gpuNodeInstanceProfileName).toMatch(/^\$\{TfToken\[TOKEN\.\d+\]\}$/);
     expect(stack.outputs.interruptionQueueName).toMatch(/^\$\{TfToken\[TOKEN\.\d+\]\}$/);
-    expect(Object.keys(stack.outputs).sort()).toEqual(['gpuNodeInstanceProfileName', 'gpuNodeRoleArn', 'gpuNodeRoleName', 'interruptionQueueName', 'wakeQueue']);
+    expect(Object.keys(stack.outputs).sort()).toEqual(['gpuNodeInstanceProfileName', 'gpuNodeRoleArn', 'gpuNodeRoleName', 'interruptionQueueName']);
   });
 
   it('configures no kubernetes or helm provider (AWS only)', () => {

@@ -7,7 +7,7 @@ import { ConfigInput } from '../../config';
 import { CapacityStack } from '../../stacks/capacity-stack';
 import { ClusterAddonsStack } from '../../stacks/cluster-addons-stack';
 import { testConfig } from '../helpers/config';
-import { FAKE_ACCOUNT, FAKE_CAPACITY, FAKE_CLUSTER, FAKE_NETWORK, FAKE_STORAGE } from '../helpers/fake-outputs';
+import { FAKE_ACCOUNT, FAKE_CAPACITY, FAKE_CLUSTER, FAKE_EDGE, FAKE_NETWORK, FAKE_STORAGE } from '../helpers/fake-outputs';
 
 export const ACCOUNT = FAKE_ACCOUNT;
 
@@ -37,7 +37,7 @@ export const fakeUserData = [
 /** Synthesizes the capacity stack; returns the JSON text and the parsed document. */
 export function synthCapacity(input: ConfigInput = {}) {
   const app = Testing.app();
-  const stack = new CapacityStack(app, 'capacity', { config: testConfig(input), cluster: fakeCluster, storage: fakeStorage });
+  const stack = new CapacityStack(app, 'capacity', { config: testConfig(input), cluster: fakeCluster, storage: fakeStorage, network: FAKE_NETWORK, edge: FAKE_EDGE });
   const synth = Testing.synth(stack);
   return { stack, synth, parsed: JSON.parse(synth) };
 }

@@ -116,17 +116,30 @@ describe('ClusterStack with the default config', () => {
     expect(s3Csi).toEqual({ node: { tolerateAllTaints: true }, controller: { tolerations: [toleration] } });
   });
 
+  it.each([
+    [false, []],
+    [true, ['inputs']],
+  ])('lets the S3 CSI driver write the inputs bucket only when app.inputsWritable is %s', (inputsWritable, writableInputs) => {
+    const access = policyDoc(synthCluster({ app: { inputsWritable } }).parsed, 'ReadObjects').statement;
+    const writes = ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'];
+    const writable = access.filter((s: any) => s.actions.some((a: string) => writes.includes(a))).flatMap((s: any) => s.resources);
+    const readable = access.filter((s: any) => s.actions.includes('s3:GetObject')).flatMap((s: any) => s.resources);
+    expect(writable.sort()).toEqual([`${FAKE_STORAGE.outputsBucket.arn}/*`, ...writableInputs.map(() => `${FAKE_STORAGE.inputsBucket.arn}/*`)].sort());
+    expect(readable.sort()).toEqual([`${FAKE_STORAGE.outputsBucket.arn}/*`, `${FAKE_STORAGE.inputsBucket.arn}/*`].sort());
+  });
+
   it('gives the S3 CSI driver a Pod Identity role limited to the outputs and inputs buckets', () => {
     const [[roleName]] = entries(parsed, 'aws_iam_role').filter(([, r]) => r.name === 'comfyui-dev-s3-csi');
     expect(addon(parsed, 'aws-mountpoint-s3-csi-driver').pod_identity_association).toEqual([
       { service_account: 's3-csi-driver-sa', role_arn: ref('aws_iam_role', roleName, 'arn') },
     ]);
-    const access = policyDoc(parsed, 'ReadWriteObjects').statement;
+    const access = policyDoc(parsed, 'ReadObjects').statement;
     const resources = access.flatMap((s: any) => s.resources);
     expect(resources.sort()).toEqual(
       [
         FAKE_STORAGE.outputsBucket.arn,
         FAKE_STORAGE.inputsBucket.arn,
+        `${FAKE_STORAGE.outputsBucket.arn}/*`,
         `${FAKE_STORAGE.outputsBucket.arn}/*`,
         `${FAKE_STORAGE.inputsBucket.arn}/*`,
         FAKE_STORAGE.dataKeyArn,

@@ -4,7 +4,7 @@
  * modules, statically checked against the documented feature list, within
  * the 10 KB size limit.
  */
-import { createHash } from 'crypto';
+import { createHash, createHmac } from 'crypto';
 import { AuthFunctionSettings, CLOUDFRONT_FUNCTION_MAX_BYTES, authFunctionTemplate, renderAuthFunction } from '../../constructs/edge/auth-function-code';
 import { checkCloudFrontFunction } from './cloudfront-function-rules';
 import { FakeKeyValueStore, loadCloudFrontFunction, viewerRequest } from './cloudfront-function-sandbox';
@@ -14,17 +14,23 @@ const SESSION_SECONDS = 12 * 3600;
 const HOST = 'd111111abcdef8.cloudfront.net';
 const COOKIE = '__Host-comfyui-session';
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+// Passwords as scripts/edge-user.sh generates them (24 URL-safe characters).
+const ALICE_PASSWORD = 'Hx3_vQ9-kLm2Np7Rt5Wz8yBc';
+const JO_PASSWORD = 'qW4-eR6_tY8uI0oP2aS4dF6g';
+const COLON_PASSWORD = 'Zx9cV8bN7mL6kJ5hG4fD3sA2';
+const ORIGIN_SECRET = 'o'.repeat(48);
 const basic = (userPass: string | Buffer) => `Basic ${Buffer.from(userPass).toString('base64')}`;
-const ALICE = basic('alice:correct horse battery staple');
+const ALICE = basic(`alice:${ALICE_PASSWORD}`);
 const NAVIGATE = { 'sec-fetch-mode': 'navigate', accept: 'text/html,application/xhtml+xml' };
 const render = (settings: Partial<AuthFunctionSettings> = {}) => renderAuthFunction({ kvsId: KVS_ID, realm: 'ComfyUI', sessionSeconds: SESSION_SECONDS, ...settings });
 
 function setup(entries: Record<string, string> = {}) {
   const store = new FakeKeyValueStore(KVS_ID, {
-    'user:alice': sha256('alice:correct horse battery staple'),
-    'user:jo@studio.example': sha256('jo@studio.example:pässwört ✓ 漢字'),
-    'user:colon': sha256('colon:a:b:c'),
+    'user:alice': sha256(`alice:${ALICE_PASSWORD}`),
+    'user:jo@studio.example': sha256(`jo@studio.example:${JO_PASSWORD}`),
+    'user:colon': sha256(`colon:${COLON_PASSWORD}`),
     'session:secret': 'k'.repeat(64),
+    'origin:secret': ORIGIN_SECRET,
     ...entries,
   });
   const time = { now: Date.UTC(2026, 0, 1, 9, 0, 0) };
@@ -49,23 +55,23 @@ describe('edge auth function: Basic credentials', () => {
     expect(result.method).toBe('POST');
     expect(result.headers.authorization).toBeUndefined();
     expect(result.headers['content-type'].value).toBe('application/json');
-    expect(store.lookups).toEqual(['user:alice']);
+    expect(store.lookups).toEqual(['user:alice', 'origin:secret']);
   });
 
   it('accepts the scheme in any case and extra spaces before the token', async () => {
     const { handler } = setup();
-    const token = Buffer.from('alice:correct horse battery staple').toString('base64');
+    const token = Buffer.from(`alice:${ALICE_PASSWORD}`).toString('base64');
     expect(passes(await handler(viewerRequest('/', { authorization: `bAsIc   ${token}` })))).toBe(true);
   });
 
   it('GIVEN a wrong password THEN 401 with a Basic challenge', async () => {
     const { handler } = setup();
-    expectChallenge(await handler(viewerRequest('/', { authorization: basic('alice:Correct horse battery staple') })));
+    expectChallenge(await handler(viewerRequest('/', { authorization: basic(`alice:${ALICE_PASSWORD.replace('H', 'h')}`) })));
   });
 
   it('GIVEN an unknown user THEN 401 after looking the user up', async () => {
     const { handler, store } = setup();
-    expectChallenge(await handler(viewerRequest('/', { authorization: basic('mallory:correct horse battery staple') })));
+    expectChallenge(await handler(viewerRequest('/', { authorization: basic(`mallory:${ALICE_PASSWORD}`) })));
     expect(store.lookups).toEqual(['user:mallory']);
   });
 
@@ -85,8 +91,8 @@ describe('edge auth function: Basic credentials', () => {
     ['not base64', 'Basic !!!not-base64!!!'],
     ['base64 with bad padding length', 'Basic YWxpY2U6cHc'],
     ['no colon', basic('alicepassword')],
-    ['empty username', basic(':correct horse battery staple')],
-    ['username with a space', basic('al ice:correct horse battery staple')],
+    ['empty username', basic(`:${ALICE_PASSWORD}`)],
+    ['username with a space', basic(`al ice:${ALICE_PASSWORD}`)],
     ['username too long', basic(`${'a'.repeat(65)}:pw`)],
     ['header longer than 1 KB', basic(`alice:${'x'.repeat(2000)}`)],
     ['token with an inner space', 'Basic YWxp Y2U6cHc='],
@@ -96,9 +102,16 @@ describe('edge auth function: Basic credentials', () => {
     expect(store.lookups).toEqual([]);
   });
 
-  it('hashes non-ASCII passwords as UTF-8 (RFC 7617 charset) and accepts them', async () => {
-    const { handler } = setup();
-    expect(passes(await handler(viewerRequest('/', { authorization: basic('jo@studio.example:pässwört ✓ 漢字') })))).toBe(true);
+  it.each([
+    ['a human-chosen passphrase', 'correct horse battery staple'],
+    ['a short password', 'hunter2hunter2'],
+    ['21 characters (under 128 bits)', 'A'.repeat(21)],
+    ['non-ASCII characters', 'pässwört-✓-漢字-pässwört-✓'],
+    ['a colon', `${JO_PASSWORD.slice(0, 12)}:${JO_PASSWORD.slice(12)}`],
+  ])('refuses a password edge-user.sh would not generate (%s) even when its hash is stored, without a lookup', async (_name, password) => {
+    const { handler, store } = setup({ 'user:jo@studio.example': sha256(`jo@studio.example:${password}`) });
+    expectChallenge(await handler(viewerRequest('/', { authorization: basic(`jo@studio.example:${password}`) })));
+    expect(store.lookups).toEqual([]);
   });
 
   it('refuses credentials that are not UTF-8 (a Latin-1 client) instead of guessing', async () => {
@@ -110,14 +123,14 @@ describe('edge auth function: Basic credentials', () => {
 
   it('refuses non-ASCII usernames (config allows letters, digits, . _ @ - only)', async () => {
     const { handler, store } = setup();
-    expectChallenge(await handler(viewerRequest('/', { authorization: basic('jürgen:secret-secret') })));
+    expectChallenge(await handler(viewerRequest('/', { authorization: basic(`jürgen:${ALICE_PASSWORD}`) })));
     expect(store.lookups).toEqual([]);
   });
 
-  it('splits at the first colon, so passwords may contain colons', async () => {
+  it('splits at the first colon (usernames have none)', async () => {
     const { handler } = setup();
-    expect(passes(await handler(viewerRequest('/', { authorization: basic('colon:a:b:c') })))).toBe(true);
-    expectChallenge(await handler(viewerRequest('/', { authorization: basic('colon:a:b') })));
+    expect(passes(await handler(viewerRequest('/', { authorization: basic(`colon:${COLON_PASSWORD}`) })))).toBe(true);
+    expectChallenge(await handler(viewerRequest('/', { authorization: basic(`colon:${COLON_PASSWORD.slice(0, -1)}`) })));
   });
 
   it('fails closed when the store is unreachable', async () => {
@@ -128,12 +141,12 @@ describe('edge auth function: Basic credentials', () => {
 
   it.each([
     ['empty', ''],
-    ['truncated', sha256('alice:pw').slice(0, 63)],
-    ['upper-case hex', sha256('alice:pw').toUpperCase()],
-    ['plaintext password', 'pw'],
+    ['truncated', sha256(`alice:${ALICE_PASSWORD}`).slice(0, 63)],
+    ['upper-case hex', sha256(`alice:${ALICE_PASSWORD}`).toUpperCase()],
+    ['plaintext password', ALICE_PASSWORD],
   ])('refuses a corrupt stored entry (%s)', async (_name, value) => {
     const { handler } = setup({ 'user:alice': value });
-    expectChallenge(await handler(viewerRequest('/', { authorization: basic('alice:pw') })));
+    expectChallenge(await handler(viewerRequest('/', { authorization: ALICE })));
   });
 
   it('authenticates the WebSocket handshake of /ws like any request', async () => {
@@ -180,6 +193,20 @@ describe('edge auth function: browser session cookie (WebSocket in Safari)', () 
     expect(next.cookies.AWSALB.value).toBe('sticky');
   });
 
+  it.each([
+    ['//evil.example/x', '/evil.example/x'],
+    ['///evil.example/x', '/evil.example/x'],
+    ['/\\evil.example/x', '/evil.example/x'],
+    ['/\\/evil.example', '/evil.example'],
+  ])('never redirects off the site: a navigation to %s stays on this host (%s)', async (uri, path) => {
+    const { handler } = setup();
+    const { result } = await login(handler, uri);
+    const location = result.headers.location.value as string;
+    expect(location).toBe(`${path}?edge-session=1`);
+    // Browsers treat `//host` and `/\host` as another host; only a single leading slash stays on this one.
+    expect(location).toMatch(/^\/[^/\\]/);
+  });
+
   it('never redirects twice: a browser that refuses the cookie still gets in with Basic', async () => {
     const { handler } = setup();
     expect(passes(await handler(viewerRequest('/?edge-session=1', { ...NAVIGATE, authorization: ALICE })))).toBe(true);
@@ -206,7 +233,7 @@ describe('edge auth function: browser session cookie (WebSocket in Safari)', () 
   it('keeps working with Basic only when the store has no session secret', async () => {
     const { handler, store } = setup();
     store.set('session:secret', '');
-    const fresh = loadCloudFrontFunction(render(), new FakeKeyValueStore(KVS_ID, { 'user:alice': sha256('alice:correct horse battery staple') }));
+    const fresh = loadCloudFrontFunction(render(), new FakeKeyValueStore(KVS_ID, { 'user:alice': sha256(`alice:${ALICE_PASSWORD}`), 'origin:secret': ORIGIN_SECRET }));
     expect(passes(await fresh.handler(viewerRequest('/', { ...NAVIGATE, authorization: ALICE })))).toBe(true);
     expectChallenge(await handler(viewerRequest('/', {}, 'GET', { [COOKIE]: `alice~${Math.floor(Date.now() / 1000) + 60}~${'a'.repeat(43)}` })));
   });
@@ -243,7 +270,7 @@ describe('edge auth function: browser session cookie (WebSocket in Safari)', () 
   });
 
   it.each([
-    ['the password changes', (s: FakeKeyValueStore) => s.set('user:alice', sha256('alice:a new password here'))],
+    ['the password changes', (s: FakeKeyValueStore) => s.set('user:alice', sha256(`alice:${JO_PASSWORD}`))],
     ['the user is deleted', (s: FakeKeyValueStore) => s.set('user:alice', '')],
     ['the session secret is rotated', (s: FakeKeyValueStore) => s.set('session:secret', 'n'.repeat(64))],
   ])('ends sessions when %s', async (_name, change) => {
@@ -256,9 +283,49 @@ describe('edge auth function: browser session cookie (WebSocket in Safari)', () 
   it('starts a new session when Basic credentials name another user than the cookie', async () => {
     const { handler } = setup();
     const { cookie } = await login(handler);
-    const result = await handler(viewerRequest('/', { ...NAVIGATE, authorization: basic('colon:a:b:c') }, 'GET', { [COOKIE]: cookie }));
+    const result = await handler(viewerRequest('/', { ...NAVIGATE, authorization: basic(`colon:${COLON_PASSWORD}`) }, 'GET', { [COOKIE]: cookie }));
     expect(result.statusCode).toBe(302);
     expect(result.cookies[COOKIE].value).toMatch(/^colon~/);
+  });
+});
+
+describe('edge auth function: secrets written out of band (never in Terraform state)', () => {
+  it('sends the origin header from the store, replacing one the viewer sent', async () => {
+    const { handler } = setup();
+    const result = await handler(viewerRequest('/prompt', { authorization: ALICE, 'x-comfyui-origin-verify': 'forged' }, 'POST'));
+    expect(result.headers['x-comfyui-origin-verify']).toEqual({ value: ORIGIN_SECRET });
+  });
+
+  it.each([
+    ['absent', undefined],
+    ['empty', ''],
+    ['shorter than 32 characters', 'x'.repeat(31)],
+  ])('fails closed (503, nothing forwarded) while origin:secret is %s', async (_name, value) => {
+    const entries: Record<string, string> = { 'user:alice': sha256(`alice:${ALICE_PASSWORD}`), 'session:secret': 'k'.repeat(64) };
+    if (value !== undefined) entries['origin:secret'] = value;
+    const { handler } = loadCloudFrontFunction(render(), new FakeKeyValueStore(KVS_ID, entries));
+    const result = await handler(viewerRequest('/prompt', { authorization: ALICE }, 'POST'));
+    expect(result.statusCode).toBe(503);
+    expect(result.body).toContain('edge-user.sh init');
+    expect(result.uri).toBeUndefined();
+  });
+
+  it('still challenges unauthenticated requests while the secrets are absent', async () => {
+    const { handler } = loadCloudFrontFunction(render(), new FakeKeyValueStore(KVS_ID, {}));
+    expectChallenge(await handler(viewerRequest('/')));
+  });
+
+  it.each([
+    ['empty', ''],
+    ['shorter than 32 characters', 's'.repeat(31)],
+  ])('neither issues nor accepts session cookies while session:secret is %s', async (_name, value) => {
+    const { handler, store, time } = setup({ 'session:secret': value });
+    const navigation = await handler(viewerRequest('/', { ...NAVIGATE, authorization: ALICE }));
+    expect(passes(navigation)).toBe(true);
+    const expiry = Math.floor(time.now / 1000) + 60;
+    const forged = createHmac('sha256', value).update(`v1~alice~${expiry}~${sha256(`alice:${ALICE_PASSWORD}`)}`).digest('base64url');
+    expectChallenge(await handler(viewerRequest('/api/queue', {}, 'GET', { [COOKIE]: `alice~${expiry}~${forged}` })));
+    expect(store.lookups).toContain('session:secret');
   });
 });
 

@@ -9,9 +9,11 @@ function errorsOf(input: unknown): string {
 }
 
 describe('edge config', () => {
-  it('defaults: basic auth, no users, 4000 s ALB idle timeout, VPC-origin security group, 60 s origin timeouts', () => {
+  it('defaults: basic auth, no users in config, a per-IP WAF rate limit, 4000 s ALB idle timeout, VPC-origin security group, 60 s origin timeouts', () => {
     const { edge } = defaultConfig();
-    expect(edge.auth).toMatchObject({ mode: 'basic', users: [], realm: 'ComfyUI' });
+    expect(edge.auth).toMatchObject({ mode: 'basic', realm: 'ComfyUI' });
+    expect(edge.auth.users).toBeUndefined();
+    expect(edge.waf).toMatchObject({ enabled: false, rateLimit: { enabled: true, requests: 3000, windowSeconds: 300 } });
     expect(edge.alb).toMatchObject({ idleTimeoutSeconds: 4000, deregistrationDelaySeconds: 600, healthCheckPath: '/system_stats', allowFrom: 'vpc-origin-security-group', deletionProtection: false });
     expect(edge.alb.https).toBeUndefined();
     expect(edge.cloudfront).toEqual({ originReadTimeoutSeconds: 60, originKeepaliveTimeoutSeconds: 60 });
@@ -20,12 +22,9 @@ describe('edge config', () => {
   it.each([
     [{ edge: { auth: { mode: 'cognito' } } }, 'edge.customDomain: must be set when auth.mode is cognito'],
     [{ edge: { auth: { mode: 'none' } } }, 'edge.auth.acknowledgeUnauthenticated: must be true'],
-    [
-      { edge: { auth: { users: [{ username: 'ann', passwordSha256: 'a'.repeat(64) }, { username: 'ann', passwordSha256: 'b'.repeat(64) }] } } },
-      'edge.auth.users.1.username: must be unique, ann is listed twice',
-    ],
-    [{ edge: { auth: { users: [{ username: 'ann', passwordSha256: 'hunter2' }] } } }, 'edge.auth.users.0.passwordSha256: must be the hex SHA-256'],
-    [{ edge: { auth: { users: [{ username: 'ann:x', passwordSha256: 'a'.repeat(64) }] } } }, 'edge.auth.users.0.username: must be 1-64 characters'],
+    [{ edge: { auth: { users: [{ username: 'ann', passwordSha256: 'a'.repeat(64) }] } } }, 'edge.auth.users: removed: basic-auth users are written only by scripts/edge-user.sh put'],
+    [{ edge: { waf: { rateLimit: { windowSeconds: 30 } } } }, 'edge.waf.rateLimit.windowSeconds'],
+    [{ edge: { waf: { rateLimit: { requests: 5 } } } }, 'edge.waf.rateLimit.requests'],
     [{ edge: { auth: { realm: 'x" y' } } }, 'edge.auth.realm: must be 1-64 letters'],
     [{ edge: { alb: { idleTimeoutSeconds: 5000 } } }, 'edge.alb.idleTimeoutSeconds: '],
     [{ edge: { alb: { allowFrom: '0.0.0.0/0' } } }, 'edge.alb.allowFrom: must be one of'],

@@ -1,17 +1,19 @@
 import { CloudfrontDistribution } from '@cdktf/provider-aws/lib/cloudfront-distribution';
 import { CloudfrontFunction } from '@cdktf/provider-aws/lib/cloudfront-function';
 import { CloudfrontVpcOrigin } from '@cdktf/provider-aws/lib/cloudfront-vpc-origin';
-import { CloudfrontkeyvaluestoreKey } from '@cdktf/provider-aws/lib/cloudfrontkeyvaluestore-key';
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { Wafv2WebAcl } from '@cdktf/provider-aws/lib/wafv2-web-acl';
 import { Testing } from 'cdktf';
+import { readFileSync } from 'fs';
+import { resolve } from 'path';
+import { ORIGIN_HEADER_RULE_PRIORITY } from '../../constructs/edge/internal-alb';
 import { MANAGED_ALL_VIEWER_EXCEPT_HOST_HEADER, MANAGED_CACHING_DISABLED } from '../../constructs/edge/edge-distribution';
 import { EdgeStack } from '../../stacks/edge-stack';
 import { testConfig } from '../helpers/config';
-import { ALICE, FAKE_CLUSTER, FAKE_NETWORK, synthEdge } from './fixtures';
+import { FAKE_CLUSTER, FAKE_NETWORK, synthEdge } from './fixtures';
 
 const values = (parsed: any, type: string): any[] => Object.values(parsed.resource?.[type] ?? {});
 const keys = (parsed: any, type: string): string[] => Object.keys(parsed.resource?.[type] ?? {});
@@ -24,14 +26,14 @@ const ref = (parsed: any, type: string, attribute: string) => `\${${type}.${keys
 const behaviours = (distribution: any): any[] => [distribution.default_cache_behavior, ...distribution.ordered_cache_behavior];
 
 describe('EdgeStack: internal ALB', () => {
-  const { synth, parsed } = synthEdge({ edge: { auth: { users: [ALICE] } } });
+  const { synth, parsed } = synthEdge();
   const albSg = ref(parsed, 'aws_security_group', 'id');
 
-  it('is an internal ALB in the private subnets with a 4000 s idle timeout, invalid headers dropped and access logs on', () => {
+  it('is an internal ALB in its own load balancer subnets with a 4000 s idle timeout, invalid headers dropped and access logs on', () => {
     expect(synth).toHaveResourceWithProperties(Lb, {
       internal: true,
       load_balancer_type: 'application',
-      subnets: FAKE_NETWORK.privateSubnetIds,
+      subnets: FAKE_NETWORK.albSubnetIds,
       security_groups: [albSg],
       idle_timeout: 4000,
       drop_invalid_header_fields: true,
@@ -46,12 +48,23 @@ describe('EdgeStack: internal ALB', () => {
     expect(synthEdge({ edge: { alb: { deletionProtection: true } } }).synth).toHaveResourceWithProperties(Lb, { enable_deletion_protection: true });
   });
 
-  it('forwards HTTP 80 (inside the VPC) to an ip target group on the ComfyUI port', () => {
+  it('answers 403 by default in basic mode: only the out-of-band rule with the origin header forwards (HTTP 80 inside the VPC)', () => {
     expect(synth).toHaveResourceWithProperties(LbListener, {
       protocol: 'HTTP',
       port: 80,
-      default_action: [{ type: 'forward', target_group_arn: ref(parsed, 'aws_lb_target_group', 'arn') }],
+      default_action: [{ type: 'fixed-response', fixed_response: { status_code: '403', content_type: 'text/plain', message_body: expect.stringContaining('Forbidden') } }],
     });
+    // The value is never in Terraform: no listener rule here, the rule comes from scripts/edge-user.sh init.
+    expect(parsed.resource.aws_lb_listener_rule).toBeUndefined();
+    expect(readFileSync(resolve(__dirname, '../../scripts/edge-user.sh'), 'utf8')).toContain(`ORIGIN_RULE_PRIORITY=${ORIGIN_HEADER_RULE_PRIORITY}\n`);
+  });
+
+  it('forwards by default when the edge adds no origin header (auth.mode none)', () => {
+    const open = synthEdge({ edge: { auth: { mode: 'none', acknowledgeUnauthenticated: true } } });
+    expect(open.synth).toHaveResourceWithProperties(LbListener, { default_action: [{ type: 'forward', target_group_arn: ref(open.parsed, 'aws_lb_target_group', 'arn') }] });
+  });
+
+  it('uses an ip target group on the ComfyUI port', () => {
     expect(synth).toHaveResourceWithProperties(LbTargetGroup, {
       target_type: 'ip',
       protocol: 'HTTP',
@@ -143,7 +156,7 @@ describe('EdgeStack: internal ALB', () => {
 });
 
 describe('EdgeStack: CloudFront', () => {
-  const { synth, parsed } = synthEdge({ edge: { auth: { users: [ALICE] } } });
+  const { synth, parsed } = synthEdge();
   const distribution = one(parsed, 'aws_cloudfront_distribution');
 
   it('reaches the ALB through a VPC origin by ARN (no synth-time lookup)', () => {
@@ -192,7 +205,8 @@ describe('EdgeStack: CloudFront', () => {
     expect(policyOf(extensions)).toMatchObject({ min_ttl: 0, default_ttl: 300 });
     for (const behaviour of [assets, extensions]) {
       expect(behaviour.allowed_methods).toEqual(['GET', 'HEAD']);
-      expect(behaviour.origin_request_policy_id).toBeUndefined();
+      // Only the origin header reaches the ALB on a miss (cookies, query strings and other headers do not).
+      expect(behaviour.origin_request_policy_id).toBe(ref(parsed, 'aws_cloudfront_origin_request_policy', 'id'));
     }
   });
 
@@ -260,7 +274,7 @@ describe('EdgeStack: CloudFront', () => {
 });
 
 describe('EdgeStack: authentication', () => {
-  const { synth, parsed } = synthEdge({ edge: { auth: { users: [ALICE, { username: 'bob@studio.example', passwordSha256: 'b'.repeat(64) }] } } });
+  const { synth, parsed } = synthEdge();
 
   it('is on by default: a published cloudfront-js-2.0 function associated with the KeyValueStore', () => {
     expect(synth).toHaveResourceWithProperties(CloudfrontFunction, {
@@ -280,37 +294,22 @@ describe('EdgeStack: authentication', () => {
     }
   });
 
-  it('seeds one KeyValueStore key per configured user: user:<name> -> sha256', () => {
-    const userKeys = values(parsed, 'aws_cloudfrontkeyvaluestore_key').filter((k) => k.key.startsWith('user:'));
-    expect(userKeys).toHaveLength(2);
-    expect(synth).toHaveResourceWithProperties(CloudfrontkeyvaluestoreKey, {
-      key_value_store_arn: ref(parsed, 'aws_cloudfront_key_value_store', 'arn'),
-      key: 'user:alice',
-      value: ALICE.passwordSha256,
-    });
-    expect(synth).toHaveResourceWithProperties(CloudfrontkeyvaluestoreKey, { key: 'user:bob@studio.example', value: 'b'.repeat(64) });
+  it('writes no KeyValueStore key and no random secret: users and secrets stay out of Terraform state', () => {
+    expect(parsed.resource.aws_cloudfrontkeyvaluestore_key).toBeUndefined();
+    expect(parsed.data?.aws_secretsmanager_random_password).toBeUndefined();
   });
 
-  it('stores a random session-cookie key once and leaves later rotations alone', () => {
-    const secret = values(parsed, 'aws_cloudfrontkeyvaluestore_key').find((k) => k.key === 'session:secret');
-    const source = Object.keys(parsed.data.aws_secretsmanager_random_password)[0];
-    expect(parsed.data.aws_secretsmanager_random_password[source]).toMatchObject({ password_length: 64, exclude_punctuation: true });
-    expect(secret).toMatchObject({
-      key_value_store_arn: ref(parsed, 'aws_cloudfront_key_value_store', 'arn'),
-      value: `\${data.aws_secretsmanager_random_password.${source}.random_password}`,
-      lifecycle: { ignore_changes: ['value'] },
-    });
+  it('forwards the origin header on cache misses of the cached behaviours too', () => {
+    const distribution = one(parsed, 'aws_cloudfront_distribution');
+    const policy = one(parsed, 'aws_cloudfront_origin_request_policy');
+    expect(policy.headers_config).toEqual({ header_behavior: 'whitelist', headers: { items: ['x-comfyui-origin-verify'] } });
+    for (const behaviour of distribution.ordered_cache_behavior) expect(behaviour.origin_request_policy_id).toBe(ref(parsed, 'aws_cloudfront_origin_request_policy', 'id'));
+    expect(one(parsed, 'aws_cloudfront_function').code).toContain("const ORIGIN_HEADER = 'x-comfyui-origin-verify';");
   });
 
   it('renders the session lifetime into the function', () => {
     const code: string = one(synthEdge({ edge: { auth: { sessionHours: 2 } } }).parsed, 'aws_cloudfront_function').code;
     expect(code).toContain("const SESSION_SECONDS = Number('7200');");
-  });
-
-  it('keeps each user key stable when the user list is reordered', () => {
-    const names = (input: any) => keys(synthEdge(input).parsed, 'aws_cloudfrontkeyvaluestore_key').sort();
-    const bob = { username: 'bob', passwordSha256: 'b'.repeat(64) };
-    expect(names({ edge: { auth: { users: [ALICE, bob] } } })).toEqual(names({ edge: { auth: { users: [bob, ALICE] } } }));
   });
 
   it('uses the configured realm', () => {
@@ -334,10 +333,31 @@ describe('EdgeStack: authentication', () => {
 });
 
 describe('EdgeStack: WAF', () => {
-  it('is off by default', () => {
+  it('in basic mode by default: a web ACL with the per-IP rate-based rule and the Known Bad Inputs group', () => {
     const { parsed } = synthEdge();
-    expect(parsed.resource.aws_wafv2_web_acl).toBeUndefined();
-    expect(one(parsed, 'aws_cloudfront_distribution').web_acl_id).toBeUndefined();
+    const acl = one(parsed, 'aws_wafv2_web_acl');
+    expect(acl).toMatchObject({ scope: 'CLOUDFRONT', region: 'us-east-1', default_action: { allow: {} } });
+    expect(acl.rule).toEqual([
+      expect.objectContaining({
+        name: 'rate-limit-per-ip',
+        action: { block: {} },
+        statement: { rate_based_statement: { limit: 3000, evaluation_window_sec: 300, aggregate_key_type: 'IP' } },
+      }),
+      expect.objectContaining({ name: 'AWSManagedRulesKnownBadInputsRuleSet', override_action: { none: {} } }),
+    ]);
+    expect(one(parsed, 'aws_cloudfront_distribution').web_acl_id).toBe(ref(parsed, 'aws_wafv2_web_acl', 'arn'));
+    expect(one(parsed, 'aws_cloudfront_distribution').is_ipv6_enabled).toBe(true);
+  });
+
+  it('follows edge.waf.rateLimit, and is absent when it is off (or without basic auth) and the WAF is off', () => {
+    const tuned = one(synthEdge({ edge: { waf: { rateLimit: { requests: 500, windowSeconds: 60 } } } }).parsed, 'aws_wafv2_web_acl');
+    expect(tuned.rule).toHaveLength(2);
+    expect(tuned.rule[0].statement.rate_based_statement).toEqual({ limit: 500, evaluation_window_sec: 60, aggregate_key_type: 'IP' });
+    for (const input of [{ edge: { waf: { rateLimit: { enabled: false } } } }, { edge: { auth: { mode: 'none' as const, acknowledgeUnauthenticated: true } } }]) {
+      const { parsed } = synthEdge(input);
+      expect(parsed.resource.aws_wafv2_web_acl).toBeUndefined();
+      expect(one(parsed, 'aws_cloudfront_distribution').web_acl_id).toBeUndefined();
+    }
   });
 
   it('when enabled: a CLOUDFRONT web ACL in us-east-1 attached to the distribution, managed groups in order', () => {
@@ -345,13 +365,14 @@ describe('EdgeStack: WAF', () => {
     expect(synth).toHaveResourceWithProperties(Wafv2WebAcl, { scope: 'CLOUDFRONT', region: 'us-east-1', default_action: { allow: {} } });
     expect(one(parsed, 'aws_cloudfront_distribution').web_acl_id).toBe(ref(parsed, 'aws_wafv2_web_acl', 'arn'));
     const rules = one(parsed, 'aws_wafv2_web_acl').rule;
-    expect(rules.map((r: any) => r.name)).toEqual(['AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList']);
-    expect(rules[0].statement.managed_rule_group_statement.rule_action_override).toEqual([{ name: 'SizeRestrictions_BODY', action_to_use: { count: {} } }]);
+    expect(rules.map((r: any) => r.name)).toEqual(['rate-limit-per-ip', 'AWSManagedRulesCommonRuleSet', 'AWSManagedRulesKnownBadInputsRuleSet', 'AWSManagedRulesAmazonIpReputationList']);
+    expect(rules.map((r: any) => r.priority)).toEqual([1, 2, 3, 4]);
+    expect(rules[1].statement.managed_rule_group_statement.rule_action_override).toEqual([{ name: 'SizeRestrictions_BODY', action_to_use: { count: {} } }]);
     expect(parsed.resource.aws_wafv2_ip_set).toBeUndefined();
   });
 
   it('with an allow-list: blocks every other client address first', () => {
-    const { parsed } = synthEdge({ edge: { waf: { enabled: true, allowCidrs: ['203.0.113.0/24', '198.51.100.0/24'], managedRuleGroups: [] } } });
+    const { parsed } = synthEdge({ edge: { waf: { enabled: true, allowCidrs: ['203.0.113.0/24', '198.51.100.0/24'], managedRuleGroups: [], rateLimit: { enabled: false } } } });
     expect(one(parsed, 'aws_wafv2_ip_set')).toMatchObject({ scope: 'CLOUDFRONT', region: 'us-east-1', addresses: ['203.0.113.0/24', '198.51.100.0/24'] });
     const [rule] = one(parsed, 'aws_wafv2_web_acl').rule;
     expect(rule).toMatchObject({ priority: 0, action: { block: {} } });
@@ -376,7 +397,7 @@ describe('EdgeStack: outputs', () => {
     expect(parsed.output.comfyui_url.value).toBe(`https://${ref(parsed, 'aws_cloudfront_distribution', 'domain_name')}`);
   });
 
-  it('matches the reviewed snapshot', () => {
-    expect(synthEdge({ edge: { auth: { users: [ALICE] } } }).synth).toMatchSnapshot();
+  it('matches the reviewed snapshot (default config, wake path included)', () => {
+    expect(synthEdge({}, { wake: true }).synth).toMatchSnapshot();
   });
 });

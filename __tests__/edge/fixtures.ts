@@ -11,12 +11,17 @@ export { FAKE_CLUSTER, FAKE_NETWORK };
 
 
 
-/** sha256("alice:correct horse battery staple") */
-export const ALICE = { username: 'alice', passwordSha256: 'c82f18b4b82b671bb384e5cb139a1608015b7d220b93e5bced9abdbfe8142d6a' };
 
-export function synthEdge(input: ConfigInput = {}) {
+/**
+ * Synthesizes the edge stack. These suites look at the ALB, CloudFront and
+ * authentication without the wake path, so autoscaling mode defaults to
+ * manual here unless `wake` is set (the default config's mode keda adds a
+ * wake origin, behaviour and function: __tests__/elastic/elastic-stacks.test.ts).
+ */
+export function synthEdge(input: ConfigInput = {}, opts: { wake?: boolean } = {}) {
   const app = Testing.app();
-  const stack = new EdgeStack(app, 'edge', { config: testConfig(input), network: FAKE_NETWORK, cluster: FAKE_CLUSTER });
+  const withoutWake: ConfigInput = { ...input, app: { ...input.app, autoscaling: { ...input.app?.autoscaling, mode: 'manual' } } };
+  const stack = new EdgeStack(app, 'edge', { config: testConfig(opts.wake ? input : withoutWake), network: FAKE_NETWORK, cluster: FAKE_CLUSTER });
   const synth = Testing.synth(stack);
   return { stack, synth, parsed: JSON.parse(synth) };
 }

@@ -18,7 +18,7 @@ import { EdgeStack } from '../../stacks/edge-stack';
 import { synthApp } from '../app/fixtures';
 import { releasesByName, releaseValues, synthAddons, synthCapacity } from '../capacity/fixtures';
 import { testConfig } from '../helpers/config';
-import { FAKE_CAPACITY, FAKE_CLUSTER, FAKE_NETWORK } from '../helpers/fake-outputs';
+import { FAKE_CLUSTER, FAKE_EDGE, FAKE_NETWORK } from '../helpers/fake-outputs';
 
 function doc(parsed: any, fragment: string): any {
   const entry = Object.entries(parsed.data.aws_iam_policy_document).find(([id]) => id.includes(fragment));
@@ -28,20 +28,14 @@ function doc(parsed: any, fragment: string): any {
 const bySid = (document: any) => Object.fromEntries(document.statement.map((s: any) => [s.sid, s]));
 const MANUAL = { app: { autoscaling: { mode: 'manual' as const } } };
 
-describe('capacity: wake queue and the KEDA operator identity', () => {
+describe('capacity: the KEDA operator identity', () => {
   const { synth, parsed } = synthCapacity();
-
-  it('creates an encrypted wake queue whose messages expire after 60 s, TLS only', () => {
-    expect(synth).toHaveResourceWithProperties(SqsQueue, { name: 'comfyui-dev-wake', message_retention_seconds: 60, sqs_managed_sse_enabled: true });
-    const s = bySid(doc(parsed, 'WakeQueue_PolicyDocument'));
-    expect(s.DenyInsecureTransport).toMatchObject({ effect: 'Deny', actions: ['sqs:*'], condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
-  });
 
   it('binds keda/keda-operator to a role that reads only the wake queue depth and metrics', () => {
     expect(synth).toHaveResourceWithProperties(EksPodIdentityAssociation, { namespace: 'keda', service_account: 'keda-operator', cluster_name: FAKE_CLUSTER.clusterName });
     const statements = doc(parsed, 'KedaOperator_Permissions').statement;
     expect(statements).toEqual([
-      { sid: 'ReadWakeQueueDepth', effect: 'Allow', actions: ['sqs:GetQueueAttributes'], resources: [expect.stringMatching(/^\$\{aws_sqs_queue\.WakeQueue_[A-F0-9]+\.arn\}$/)] },
+      { sid: 'ReadWakeQueueDepth', effect: 'Allow', actions: ['sqs:GetQueueAttributes'], resources: [FAKE_EDGE.wakeQueue!.arn] },
       { sid: 'ReadScalingMetrics', effect: 'Allow', actions: ['cloudwatch:GetMetricData'], resources: ['*'] },
     ]);
     const trust = doc(parsed, 'KedaOperator_Trust').statement[0];
@@ -51,9 +45,8 @@ describe('capacity: wake queue and the KEDA operator identity', () => {
     ]));
   });
 
-  it('mode manual creates neither', () => {
+  it('mode manual creates no KEDA role', () => {
     const manual = synthCapacity(MANUAL).parsed;
-    expect(Object.values(manual.resource.aws_sqs_queue).map((q: any) => q.name)).toEqual(['comfyui-dev-karpenter']);
     expect(Object.keys(manual.resource.aws_iam_role).some((id) => id.includes('Keda'))).toBe(false);
   });
 });
@@ -79,17 +72,23 @@ describe('cluster-addons: KEDA', () => {
 describe('edge: the wake path', () => {
   function synthEdge(withWake: boolean, input = {}) {
     const app = Testing.app();
-    const stack = new EdgeStack(app, 'edge', { config: testConfig(input), network: FAKE_NETWORK, cluster: FAKE_CLUSTER, wakeQueue: withWake ? FAKE_CAPACITY.wakeQueue : undefined });
+    const stack = new EdgeStack(app, 'edge', { config: testConfig(withWake ? input : { ...MANUAL, ...input }), network: FAKE_NETWORK, cluster: FAKE_CLUSTER });
     const synth = Testing.synth(stack);
     return { synth, parsed: JSON.parse(synth) };
   }
   const { synth, parsed } = synthEdge(true);
   const distribution: any = Object.values(parsed.resource.aws_cloudfront_distribution)[0];
 
+  it('creates an encrypted wake queue whose messages expire after 60 s, TLS only', () => {
+    expect(synth).toHaveResourceWithProperties(SqsQueue, { name: 'comfyui-dev-wake', message_retention_seconds: 60, sqs_managed_sse_enabled: true });
+    const s = bySid(doc(parsed, 'WakeQueue_PolicyDocument'));
+    expect(s.DenyInsecureTransport).toMatchObject({ effect: 'Deny', actions: ['sqs:*'], condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }] });
+  });
+
   it('runs the wake function with the queue and cluster, behind an IAM-authenticated function URL', () => {
     expect(synth).toHaveResourceWithProperties(LambdaFunction, {
       function_name: 'comfyui-dev-wake', runtime: 'nodejs22.x', architectures: ['arm64'],
-      environment: { variables: { WAKE_QUEUE_URL: FAKE_CAPACITY.wakeQueue!.url, CLUSTER_NAME: FAKE_CLUSTER.clusterName, RETRY_AFTER_SECONDS: '10' } },
+      environment: { variables: { WAKE_QUEUE_URL: expect.stringMatching(/^\$\{aws_sqs_queue\.WakeQueue_[A-F0-9]+\.url\}$/), CLUSTER_NAME: FAKE_CLUSTER.clusterName, RETRY_AFTER_SECONDS: '10' } },
     });
     expect(synth).toHaveResourceWithProperties(LambdaFunctionUrl, { authorization_type: 'AWS_IAM' });
     expect(synth).toHaveResourceWithProperties(CloudfrontOriginAccessControl, { origin_access_control_origin_type: 'lambda', signing_behavior: 'always', signing_protocol: 'sigv4' });
@@ -105,7 +104,7 @@ describe('edge: the wake path', () => {
     expect(permissions.find((p) => p.action === 'lambda:InvokeFunctionUrl').function_url_auth_type).toBe('AWS_IAM');
     const s = bySid(doc(parsed, 'Wake_Permissions'));
     expect(Object.keys(s).sort()).toEqual(['SignalWakeQueue', 'WriteOwnLogs', 'WriteTraces']);
-    expect(s.SignalWakeQueue).toMatchObject({ actions: ['sqs:SendMessage'], resources: [FAKE_CAPACITY.wakeQueue!.arn] });
+    expect(s.SignalWakeQueue).toMatchObject({ actions: ['sqs:SendMessage'], resources: [expect.stringMatching(/^\$\{aws_sqs_queue\.WakeQueue_[A-F0-9]+\.arn\}$/)] });
   });
 
   it('serves the ALB 503 (no replica) as the wake page for every method, and /_wake/* from the function behind the auth function', () => {
@@ -127,8 +126,10 @@ describe('edge: the wake path', () => {
     expect(distribution.origin_group).toBeUndefined();
   });
 
-  it('without a wake queue (mode manual) the distribution has no wake origin and plain 503s', () => {
+  it('mode manual: no wake queue, and the distribution has no wake origin and plain 503s', () => {
     const plain: any = Object.values(synthEdge(false).parsed.resource.aws_cloudfront_distribution)[0];
+    const manual = synthEdge(false).parsed;
+    expect(manual.resource.aws_sqs_queue).toBeUndefined();
     expect(plain.origin.map((o: any) => o.origin_id)).toEqual(['comfyui-alb']);
     expect(plain.custom_error_response.find((r: any) => r.error_code === 503)).toEqual({ error_code: 503, error_caching_min_ttl: 0 });
   });
@@ -142,7 +143,7 @@ describe('app: scaling values and the metrics permission', () => {
     const platform = parsed.output.chart_values.value;
     expect(platform.autoscaling).toEqual({
       mode: 'keda',
-      keda: { clusterName: 'comfyui-dev', region: 'us-west-2', wakeQueueUrl: FAKE_CAPACITY.wakeQueue!.url, loadBalancerDimension: 'app/comfyui-dev-alb/50dc6c495c0c9188', targetGroupDimension: 'targetgroup/comfyui-dev-comfyui/0a1b2c3d4e5f6a7b' },
+      keda: { clusterName: 'comfyui-dev', region: 'us-west-2', wakeQueueUrl: FAKE_EDGE.wakeQueue!.url, loadBalancerDimension: 'app/comfyui-dev-alb/50dc6c495c0c9188', targetGroupDimension: 'targetgroup/comfyui-dev-comfyui/0a1b2c3d4e5f6a7b' },
     });
     expect(release.values[0]).toContain('"autoscaling" = {"minReplicas" = 0, "maxReplicas" = 4, "idleMinutes" = 30, "targetQueuePerReplica" = 2, "pollingIntervalSeconds" = 10, "warmSchedules" = []}');
   });
@@ -167,13 +168,15 @@ describe('whole platform, default config', () => {
   app.synth();
   const read = (id: string) => JSON.parse(readFileSync(join(app.outdir, 'stacks', id, 'cdk.tf.json'), 'utf8'));
 
-  it('wires the capacity wake queue into the edge and app stacks and installs KEDA', () => {
+  it('wires the wake queue of the edge stack into the capacity (KEDA role) and app stacks and installs KEDA', () => {
     expect(stacks.clusterAddons.keda).toBeDefined();
-    expect(stacks.capacity.outputs.wakeQueue).toBeDefined();
+    expect(stacks.edge.outputs.wakeQueue).toBeDefined();
     const edge = read('comfyui-dev-edge');
-    const fn: any = Object.values(edge.resource.aws_lambda_function)[0];
-    expect(fn.environment.variables.WAKE_QUEUE_URL).toMatch(/terraform_remote_state/);
+    const fn: any = Object.values(edge.resource.aws_lambda_function).find((f: any) => f.function_name === 'comfyui-dev-wake');
+    expect(fn.environment.variables.WAKE_QUEUE_URL).toMatch(/^\$\{aws_sqs_queue\.WakeQueue_[A-F0-9]+\.url\}$/);
+    const capacity = read('comfyui-dev-capacity');
+    expect(JSON.stringify(capacity.data.aws_iam_policy_document)).toContain('data.terraform_remote_state.cross-stack-reference-input-comfyui-dev-edge.outputs.');
     const appStack = read('comfyui-dev-app');
-    expect(JSON.stringify(appStack.resource.helm_release)).toContain('\\"wakeQueueUrl\\" = data.terraform_remote_state.cross-stack-reference-input-comfyui-dev-capacity.outputs.');
+    expect(JSON.stringify(appStack.resource.helm_release)).toContain('\\"wakeQueueUrl\\" = data.terraform_remote_state.cross-stack-reference-input-comfyui-dev-edge.outputs.');
   });
 });

@@ -15,6 +15,8 @@ export const FAKE_NETWORK: NetworkOutputs = {
   publicSubnetIds: ['subnet-0b0000000000000b1', 'subnet-0b0000000000000b2', 'subnet-0b0000000000000b3'],
   // what the network stack carves from 10.2.0.0/16 over 3 AZs
   privateSubnetCidrs: ['10.2.0.0/18', '10.2.64.0/18', '10.2.128.0/18'],
+  albSubnetIds: ['subnet-0c0000000000000c1', 'subnet-0c0000000000000c2', 'subnet-0c0000000000000c3'],
+  albSubnetCidrs: ['10.2.224.0/24', '10.2.225.0/24', '10.2.226.0/24'],
 };
 
 const bucket = (purpose: string) => {
@@ -45,7 +47,6 @@ export const FAKE_CAPACITY: CapacityOutputs = {
   gpuNodeRoleArn: `arn:aws:iam::${FAKE_ACCOUNT}:role/comfyui-dev-gpu-node`,
   gpuNodeInstanceProfileName: 'comfyui-dev-gpu-node',
   interruptionQueueName: 'comfyui-dev-karpenter',
-  wakeQueue: { url: `https://sqs.us-west-2.amazonaws.com/${FAKE_ACCOUNT}/comfyui-dev-wake`, arn: `arn:aws:sqs:us-west-2:${FAKE_ACCOUNT}:comfyui-dev-wake` },
 };
 
 export const FAKE_EDGE: EdgeOutputs = {
@@ -53,4 +54,5 @@ export const FAKE_EDGE: EdgeOutputs = {
   albSecurityGroupId: 'sg-0aaaaaaaaaaaaaaa3',
   publicHostname: 'd111111abcdef8.cloudfront.net',
   targetGroupMetricDimensions: { loadBalancer: 'app/comfyui-dev-alb/50dc6c495c0c9188', targetGroup: 'targetgroup/comfyui-dev-comfyui/0a1b2c3d4e5f6a7b' },
+  wakeQueue: { url: `https://sqs.us-west-2.amazonaws.com/${FAKE_ACCOUNT}/comfyui-dev-wake`, arn: `arn:aws:sqs:us-west-2:${FAKE_ACCOUNT}:comfyui-dev-wake` },
 };

@@ -26,9 +26,9 @@ describe('NetworkStack', () => {
 
   it('creates a public and a private subnet per AZ, sized from the VPC block, never auto-assigning public IPs', () => {
     const subnets = values(parsed, 'aws_subnet');
-    expect(subnets).toHaveLength(6);
+    expect(subnets).toHaveLength(9);
     expect(subnets.map((s) => s.cidr_block).sort()).toEqual(
-      ['10.2.0.0/18', '10.2.64.0/18', '10.2.128.0/18', '10.2.192.0/22', '10.2.196.0/22', '10.2.200.0/22'].sort(),
+      ['10.2.0.0/18', '10.2.64.0/18', '10.2.128.0/18', '10.2.192.0/22', '10.2.196.0/22', '10.2.200.0/22', '10.2.224.0/24', '10.2.225.0/24', '10.2.226.0/24'].sort(),
     );
     expect(subnets.every((s) => s.map_public_ip_on_launch === false)).toBe(true);
     expect(new Set(subnets.map((s) => s.availability_zone)).size).toBe(3);
@@ -65,7 +65,8 @@ describe('NetworkStack', () => {
   it('routes public subnets through the internet gateway and private subnets only through NAT', () => {
     const routes = values(parsed, 'aws_route');
     expect(routes.filter((r) => r.gateway_id?.includes('aws_internet_gateway'))).toHaveLength(1);
-    expect(values(parsed, 'aws_route_table_association')).toHaveLength(6);
+    // Private and load balancer subnets of an AZ share its private route table.
+    expect(values(parsed, 'aws_route_table_association')).toHaveLength(9);
   });
 
   it('puts an S3 gateway endpoint on every private route table so model sync does not pay NAT', () => {

@@ -240,6 +240,27 @@ describe('COMFY-IAM-002 "*" resources', () => {
     expect(ofRule(policyErrors(stack), 'COMFY-IAM-002')).toEqual([]);
   });
 
+  it('fires on account-wide ARN wildcards (arn:...:<service>:<region>:<account>:*) on mutating actions, not on reads or narrower ARNs', () => {
+    const stack = policyStack();
+    const accountWide = 'arn:aws:elasticloadbalancing:us-west-2:123456789012:*';
+    identityDoc(stack, 'AccountWide', [
+      { sid: 'Listeners', actions: ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:DescribeListeners'], resources: [accountWide] },
+      { sid: 'AllBuckets', actions: ['s3:PutObject'], resources: ['arn:${data.aws_partition.Partition.partition}:s3:::*'] },
+      { sid: 'Reads', actions: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:GetTrustStoreCaCertificatesBundle', 'ec2:List*'], resources: [accountWide] },
+      { sid: 'Named', actions: ['elasticloadbalancing:ModifyListener'], resources: ['arn:aws:elasticloadbalancing:us-west-2:123456789012:listener/app/edge/0123/4567'] },
+      {
+        sid: 'Tagged',
+        actions: ['elasticloadbalancing:ModifyListener'],
+        resources: [accountWide],
+        condition: [{ test: 'StringEquals', variable: 'aws:ResourceTag/elbv2.k8s.aws/cluster', values: ['comfyui-dev'] }],
+      },
+    ]);
+    expect(ofRule(policyErrors(stack), 'COMFY-IAM-002')).toEqual([
+      expect.stringMatching(/statement Listeners grants elasticloadbalancing:ModifyListener on every resource of the account \(arn:aws:elasticloadbalancing:us-west-2:123456789012:\*\).* at bad\/AccountWide$/),
+      expect.stringMatching(/statement AllBuckets grants s3:PutObject on every resource of the account .* at bad\/AccountWide$/),
+    ]);
+  });
+
   it('does not treat a Null tag condition as scoping', () => {
     const stack = policyStack();
     identityDoc(stack, 'NullTag', [

@@ -88,11 +88,11 @@ describe('main.ts (the synth entry point)', () => {
       network: [],
       storage: [],
       cluster: ['network', 'storage'],
-      capacity: ['cluster', 'storage'],
+      capacity: ['cluster', 'edge', 'storage'],
       'model-sync': ['storage'],
       'cluster-addons': ['capacity', 'cluster', 'network', 'storage'],
-      edge: ['capacity', 'cluster', 'network'],
-      app: ['capacity', 'cluster', 'cluster-addons', 'edge', 'storage'],
+      edge: ['cluster', 'network'],
+      app: ['cluster', 'cluster-addons', 'edge', 'storage'],
       observability: ['capacity', 'cluster', 'edge', 'model-sync'],
     });
   });

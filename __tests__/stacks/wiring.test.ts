@@ -55,11 +55,13 @@ describe('edge -> app (ALB target group and the chart)', () => {
 });
 
 describe('network -> app (NetworkPolicy)', () => {
-  it('admits exactly the private subnets, where the internal ALB lives', () => {
-    const privateCidrs = Object.values<any>(network.resource.aws_subnet)
-      .filter((s) => s.tags['kubernetes.io/role/internal-elb'] === '1')
-      .map((s) => s.cidr_block);
-    expect(chartValues.networkPolicy).toEqual({ enabled: true, ingressCidrs: privateCidrs });
+  it('admits exactly the load balancer subnets, where the internal ALB alone lives (not the node and pod subnets)', () => {
+    const subnets = Object.values<any>(network.resource.aws_subnet);
+    const albCidrs = subnets.filter((s) => /-alb-\d+$/.test(s.tags.Name)).map((s) => s.cidr_block);
+    const privateCidrs = subnets.filter((s) => s.tags['kubernetes.io/role/internal-elb'] === '1').map((s) => s.cidr_block);
+    expect(albCidrs).toHaveLength(privateCidrs.length);
+    expect(chartValues.networkPolicy).toEqual({ enabled: true, ingressCidrs: albCidrs });
+    for (const cidr of privateCidrs) expect(chartValues.networkPolicy.ingressCidrs).not.toContain(cidr);
     const alb = only(edge, 'aws_lb');
     expect(alb.internal).toBe(true);
   });

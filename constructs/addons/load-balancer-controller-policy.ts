@@ -1,17 +1,22 @@
 /**
- * The AWS Load Balancer Controller's IAM permissions, following the
- * controller's documented policy (docs/install/iam_policy.json of
- * kubernetes-sigs/aws-load-balancer-controller, unchanged up to v3.5.0),
- * tightened the same way upstream scopes mutations:
+ * The AWS Load Balancer Controller's IAM permissions, in two modes
+ * (`karpenter.loadBalancerControllerPermissions`):
  *
- * - where upstream only requires the `elbv2.k8s.aws/cluster` tag to exist
- *   (`Null: false`), this policy requires it to equal this cluster's name,
- *   so a second cluster's controller in the account cannot touch our load
- *   balancers, target groups or security groups, nor we theirs;
- * - ARNs name this partition, region and account instead of `*`.
+ * - `targetGroupBinding` (default, the platform's exposure): the ALB,
+ *   listener, rules and security groups are Terraform-owned, so the
+ *   controller may only register and deregister pod IPs in the one target
+ *   group, plus read-only describes. It cannot touch the listener or its
+ *   rules (the origin-header rule, Cognito rules), nor any security group.
+ * - `ingress` (the chart's exposure.mode ingress): the controller's documented
+ *   policy (docs/install/iam_policy.json of kubernetes-sigs/aws-load-balancer-
+ *   controller, unchanged up to v3.5.0), with every mutation conditioned on
+ *   the `elbv2.k8s.aws/cluster` tag equalling this cluster's name (upstream
+ *   only requires it to exist, or grants listener and rule changes on `*`),
+ *   and security-group ingress limited to the node security group and groups
+ *   the controller created for this cluster.
  *
- * Read-only Describe/Get calls and the few calls without resource-level
- * permissions keep `Resource: *`, as upstream. No action is a wildcard.
+ * Read-only Describe/Get calls keep `Resource: *`, as upstream. No action is
+ * a wildcard and no mutation names an account-wide ARN wildcard.
  */
 import { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 
@@ -24,6 +29,14 @@ export interface LoadBalancerControllerPolicyProps {
   readonly accountId: string;
   /** EKS cluster name: the value of the `elbv2.k8s.aws/cluster` tag. */
   readonly clusterName: string;
+  /** `targetGroupBinding`: register into the one target group; `ingress`: manage load balancers tagged for this cluster. */
+  readonly mode: 'targetGroupBinding' | 'ingress';
+  /** The Terraform-owned target group pods register into. */
+  readonly targetGroupArn: string;
+  /** Node security group (ingress mode opens it to the load balancers it creates). */
+  readonly nodeSecurityGroupId: string;
+  /** VPC the controller creates security groups in (ingress mode). */
+  readonly vpcId: string;
 }
 
 const CLUSTER_TAG = 'elbv2.k8s.aws/cluster';
@@ -31,17 +44,67 @@ const CLUSTER_TAG = 'elbv2.k8s.aws/cluster';
 /** Namespace the controller runs in (its Pod Identity association and its Helm release). */
 export const LOAD_BALANCER_CONTROLLER_NAMESPACE = 'kube-system';
 
+/** Read-only calls both modes make (they support only `*`, or read nothing secret). */
+const DESCRIBE_ACTIONS = [
+  'ec2:DescribeAccountAttributes',
+  'ec2:DescribeAddresses',
+  'ec2:DescribeAvailabilityZones',
+  'ec2:DescribeInternetGateways',
+  'ec2:DescribeVpcs',
+  'ec2:DescribeVpcPeeringConnections',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeInstances',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeTags',
+  'ec2:GetCoipPoolUsage',
+  'ec2:DescribeCoipPools',
+  'ec2:GetSecurityGroupsForVpc',
+  'ec2:DescribeIpamPools',
+  'ec2:DescribeRouteTables',
+  'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:DescribeLoadBalancerAttributes',
+  'elasticloadbalancing:DescribeListeners',
+  'elasticloadbalancing:DescribeListenerCertificates',
+  'elasticloadbalancing:DescribeSSLPolicies',
+  'elasticloadbalancing:DescribeRules',
+  'elasticloadbalancing:DescribeTargetGroups',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
+  'elasticloadbalancing:DescribeTargetHealth',
+  'elasticloadbalancing:DescribeTags',
+  'elasticloadbalancing:DescribeTrustStores',
+  'elasticloadbalancing:DescribeListenerAttributes',
+  'elasticloadbalancing:DescribeCapacityReservation',
+      ];
+
 /** The controller policy statements. */
 export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicyProps): DataAwsIamPolicyDocumentStatement[] {
   const arn = (service: string, resource: string) => `arn:${p.partition}:${service}:${p.region}:${p.accountId}:${resource}`;
   const securityGroups = arn('ec2', 'security-group/*');
-  // Upstream grants listener and rule changes on `*`; this keeps them to the account and region.
-  const elbInAccount = arn('elasticloadbalancing', '*');
+  const listenersAndRules = [
+    arn('elasticloadbalancing', 'listener/net/*/*/*'),
+    arn('elasticloadbalancing', 'listener/app/*/*/*'),
+    arn('elasticloadbalancing', 'listener-rule/net/*/*/*'),
+    arn('elasticloadbalancing', 'listener-rule/app/*/*/*'),
+  ];
   const targetGroups = arn('elasticloadbalancing', 'targetgroup/*/*');
   const loadBalancers = [arn('elasticloadbalancing', 'loadbalancer/net/*/*'), arn('elasticloadbalancing', 'loadbalancer/app/*/*')];
   const ownedByCluster = { test: 'StringEquals', variable: `aws:ResourceTag/${CLUSTER_TAG}`, values: [p.clusterName] };
   const requestedForCluster = { test: 'StringEquals', variable: `aws:RequestTag/${CLUSTER_TAG}`, values: [p.clusterName] };
   const notChangingClusterTag = { test: 'Null', variable: `aws:RequestTag/${CLUSTER_TAG}`, values: ['true'] };
+  const describe: DataAwsIamPolicyDocumentStatement = { sid: 'Describe', effect: 'Allow', actions: [...DESCRIBE_ACTIONS], resources: ['*'] };
+  if (p.mode === 'targetGroupBinding') {
+    return [
+      describe,
+      {
+        // TargetGroupBinding: pod IPs in and out of the Terraform-owned target group, nothing else.
+        sid: 'RegisterTargets',
+        effect: 'Allow',
+        actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
+        resources: [p.targetGroupArn],
+      },
+    ];
+  }
   return [
     {
       sid: 'CreateElbServiceLinkedRole',
@@ -50,42 +113,7 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
       resources: [`arn:${p.partition}:iam::${p.accountId}:role/aws-service-role/elasticloadbalancing.amazonaws.com/*`],
       condition: [{ test: 'StringEquals', variable: 'iam:AWSServiceName', values: ['elasticloadbalancing.amazonaws.com'] }],
     },
-    {
-      sid: 'Describe',
-      effect: 'Allow',
-      actions: [
-        'ec2:DescribeAccountAttributes',
-        'ec2:DescribeAddresses',
-        'ec2:DescribeAvailabilityZones',
-        'ec2:DescribeInternetGateways',
-        'ec2:DescribeVpcs',
-        'ec2:DescribeVpcPeeringConnections',
-        'ec2:DescribeSubnets',
-        'ec2:DescribeSecurityGroups',
-        'ec2:DescribeInstances',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeTags',
-        'ec2:GetCoipPoolUsage',
-        'ec2:DescribeCoipPools',
-        'ec2:GetSecurityGroupsForVpc',
-        'ec2:DescribeIpamPools',
-        'ec2:DescribeRouteTables',
-        'elasticloadbalancing:DescribeLoadBalancers',
-        'elasticloadbalancing:DescribeLoadBalancerAttributes',
-        'elasticloadbalancing:DescribeListeners',
-        'elasticloadbalancing:DescribeListenerCertificates',
-        'elasticloadbalancing:DescribeSSLPolicies',
-        'elasticloadbalancing:DescribeRules',
-        'elasticloadbalancing:DescribeTargetGroups',
-        'elasticloadbalancing:DescribeTargetGroupAttributes',
-        'elasticloadbalancing:DescribeTargetHealth',
-        'elasticloadbalancing:DescribeTags',
-        'elasticloadbalancing:DescribeTrustStores',
-        'elasticloadbalancing:DescribeListenerAttributes',
-        'elasticloadbalancing:DescribeCapacityReservation',
-      ],
-      resources: ['*'],
-    },
+    describe,
     // Ingress-mode integrations (certificates, Cognito, WAF, Shield), each kept to
     // this account's resources of that kind. WAF Classic (waf-regional) is left out:
     // AWS retired it. The default exposure (TargetGroupBinding) uses none of these.
@@ -126,17 +154,24 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
       resources: ['*'],
     },
     {
-      // TargetGroupBinding opens the pod/node security group to the load balancer's group.
+      // Opens the node security group to the load balancers' groups (groups it owns: DeleteOwnedSecurityGroups).
       sid: 'ManageSecurityGroupIngress',
       effect: 'Allow',
       actions: ['ec2:AuthorizeSecurityGroupIngress', 'ec2:RevokeSecurityGroupIngress'],
-      resources: [securityGroups, arn('ec2', 'security-group-rule/*')],
+      resources: [arn('ec2', `security-group/${p.nodeSecurityGroupId}`)],
     },
     {
-      sid: 'CreateSecurityGroup',
+      sid: 'CreateSecurityGroupInVpc',
       effect: 'Allow',
       actions: ['ec2:CreateSecurityGroup'],
-      resources: [securityGroups, arn('ec2', 'vpc/*')],
+      resources: [arn('ec2', `vpc/${p.vpcId}`)],
+    },
+    {
+      sid: 'CreateTaggedSecurityGroup',
+      effect: 'Allow',
+      actions: ['ec2:CreateSecurityGroup'],
+      resources: [securityGroups],
+      condition: [requestedForCluster],
     },
     {
       sid: 'TagSecurityGroupOnCreate',
@@ -167,10 +202,12 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
       condition: [requestedForCluster],
     },
     {
+      // Listeners hang off load balancers, rules off listeners: both tagged for this cluster by the controller.
       sid: 'ManageListenersAndRules',
       effect: 'Allow',
       actions: ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteListener', 'elasticloadbalancing:CreateRule', 'elasticloadbalancing:DeleteRule'],
-      resources: [elbInAccount],
+      resources: [...loadBalancers, ...listenersAndRules],
+      condition: [ownedByCluster],
     },
     {
       sid: 'RetagOwnedLoadBalancers',
@@ -183,12 +220,15 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
       sid: 'TagListenersAndRules',
       effect: 'Allow',
       actions: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:RemoveTags'],
-      resources: [
-        arn('elasticloadbalancing', 'listener/net/*/*/*'),
-        arn('elasticloadbalancing', 'listener/app/*/*/*'),
-        arn('elasticloadbalancing', 'listener-rule/net/*/*/*'),
-        arn('elasticloadbalancing', 'listener-rule/app/*/*/*'),
-      ],
+      resources: listenersAndRules,
+      condition: [ownedByCluster],
+    },
+    {
+      sid: 'TagListenersAndRulesOnCreate',
+      effect: 'Allow',
+      actions: ['elasticloadbalancing:AddTags'],
+      resources: listenersAndRules,
+      condition: [{ test: 'StringEquals', variable: 'elasticloadbalancing:CreateAction', values: ['CreateListener', 'CreateRule'] }, requestedForCluster],
     },
     {
       sid: 'ModifyOwnedLoadBalancers',
@@ -217,11 +257,11 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
       condition: [{ test: 'StringEquals', variable: 'elasticloadbalancing:CreateAction', values: ['CreateTargetGroup', 'CreateLoadBalancer'] }, requestedForCluster],
     },
     {
-      // TargetGroupBinding: the ComfyUI chart registers pods into the Terraform-owned target group.
       sid: 'RegisterTargets',
       effect: 'Allow',
       actions: ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets'],
       resources: [targetGroups],
+      condition: [ownedByCluster],
     },
     {
       sid: 'ManageListenerSettings',
@@ -234,7 +274,8 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
         'elasticloadbalancing:ModifyRule',
         'elasticloadbalancing:SetRulePriorities',
       ],
-      resources: [elbInAccount],
+      resources: [...loadBalancers, ...listenersAndRules],
+      condition: [ownedByCluster],
     },
   ];
 }

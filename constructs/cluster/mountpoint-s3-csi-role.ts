@@ -4,7 +4,9 @@
  * kube-system, as the add-on documents). It can mount only the buckets it is
  * given (outputs and inputs), never the models bucket, and use the data key
  * only through S3. Permissions follow Mountpoint's documented minimum: list
- * the bucket, read, write (sequential new files), abort uploads and delete.
+ * the bucket, read, and on writable buckets only write (sequential new
+ * files), abort uploads and delete. A read-only bucket (inputs unless
+ * app.inputsWritable) gets no write action, whatever the chart mounts.
  */
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { Construct } from 'constructs';
@@ -19,8 +21,10 @@ export interface MountpointS3CsiRoleProps {
   readonly roleName: string;
   /** Cluster name (session tag condition). */
   readonly clusterName: string;
-  /** Buckets the driver may mount. */
-  readonly buckets: BucketRef[];
+  /** Buckets the driver may mount and write. */
+  readonly writableBuckets: BucketRef[];
+  /** Buckets the driver may mount read-only. */
+  readonly readOnlyBuckets: BucketRef[];
   /** KMS key encrypting those buckets. */
   readonly dataKeyArn: string;
   /** Account id (token). */
@@ -35,6 +39,8 @@ export class MountpointS3CsiRole extends Construct {
 
   constructor(scope: Construct, id: string, props: MountpointS3CsiRoleProps) {
     super(scope, id);
+    const buckets = [...props.writableBuckets, ...props.readOnlyBuckets];
+    const objects = (list: BucketRef[]) => list.map((b) => `${b.arn}/*`);
     // The add-on's pod_identity_association binds the role, so no association here.
     const identity = new PodIdentityRole(this, 'Identity', {
       roleName: props.roleName,
@@ -46,13 +52,11 @@ export class MountpointS3CsiRole extends Construct {
       policyName: 'mount-buckets',
       associate: false,
       statements: [
-        { sid: 'ListMountedBuckets', effect: 'Allow', actions: ['s3:ListBucket'], resources: props.buckets.map((b) => b.arn) },
-        {
-          sid: 'ReadWriteObjects',
-          effect: 'Allow',
-          actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
-          resources: props.buckets.map((b) => `${b.arn}/*`),
-        },
+        { sid: 'ListMountedBuckets', effect: 'Allow', actions: ['s3:ListBucket'], resources: buckets.map((b) => b.arn) },
+        { sid: 'ReadObjects', effect: 'Allow', actions: ['s3:GetObject'], resources: objects(buckets) },
+        ...(props.writableBuckets.length > 0
+          ? [{ sid: 'WriteObjects', effect: 'Allow', actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'], resources: objects(props.writableBuckets) }]
+          : []),
         {
           sid: 'UseDataKeyThroughS3',
           effect: 'Allow',

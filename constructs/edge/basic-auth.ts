@@ -1,21 +1,19 @@
 /**
- * Authentication at the edge, on by default: a CloudFront KeyValueStore of
- * hashed credentials (`user:<username>` -> hex SHA-256 of
- * "<username>:<password>"), seeded from config, plus the HMAC key of browser
- * session cookies (`session:secret`), and the viewer-request CloudFront
- * Function that checks every request against it.
+ * Authentication at the edge, on by default: a CloudFront KeyValueStore and
+ * the viewer-request CloudFront Function that checks every request against
+ * it. The store holds users (`user:<username>` -> hex SHA-256 of
+ * "<username>:<password>"), the HMAC key of browser session cookies
+ * (`session:secret`) and the origin header value the ALB requires
+ * (`origin:secret`).
  *
- * Each configured user is its own Terraform resource, so users added to the
- * store with scripts/edge-user.sh (no redeploy) are left alone by `apply`.
- * The session key is random (Secrets Manager GetRandomPassword at plan time),
- * written once and then ignored by Terraform, so `edge-user.sh
- * rotate-sessions` can replace it; it lives in Terraform state like any
- * other secret the stack creates.
+ * Terraform creates the store and the function and writes NO key: every
+ * entry is written by scripts/edge-user.sh (`init`, `put`, `rotate-*`), so
+ * no secret and no password hash is ever in Terraform state, and the role
+ * that plans pull requests needs no KeyValueStore data-plane read. Until
+ * `edge-user.sh init` has run, the function fails closed (docs/security.md).
  */
 import { CloudfrontFunction } from '@cdktf/provider-aws/lib/cloudfront-function';
 import { CloudfrontKeyValueStore } from '@cdktf/provider-aws/lib/cloudfront-key-value-store';
-import { CloudfrontkeyvaluestoreKey } from '@cdktf/provider-aws/lib/cloudfrontkeyvaluestore-key';
-import { DataAwsSecretsmanagerRandomPassword } from '@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password';
 import { Construct } from 'constructs';
 import { CLOUDFRONT_FUNCTION_MAX_BYTES, renderAuthFunction } from './auth-function-code';
 
@@ -23,22 +21,16 @@ import { CLOUDFRONT_FUNCTION_MAX_BYTES, renderAuthFunction } from './auth-functi
 export const KVS_USER_KEY_PREFIX = 'user:';
 /** Key of the session-cookie HMAC secret in the KeyValueStore. */
 export const KVS_SESSION_SECRET_KEY = 'session:secret';
-
-/** One Basic-auth user, as configured. */
-export interface BasicAuthUser {
-  /** Login name (letters, digits, . _ @ -). */
-  readonly username: string;
-  /** Hex SHA-256 of "<username>:<password>". */
-  readonly passwordSha256: string;
-}
+/** Key of the origin header value in the KeyValueStore. */
+export const KVS_ORIGIN_SECRET_KEY = 'origin:secret';
+/** Header the function adds to every forwarded request and the ALB requires (lower case, as CloudFront Functions see headers). */
+export const ORIGIN_VERIFY_HEADER = 'x-comfyui-origin-verify';
 
 export interface BasicAuthProps {
   /** Name prefix of the store and the function (`<name>-<environment>`). */
   readonly namePrefix: string;
   /** Realm shown in the browser's login prompt. */
   readonly realm: string;
-  /** Users seeded into the store. */
-  readonly users: readonly BasicAuthUser[];
   /** Lifetime of browser session cookies, in hours. */
   readonly sessionHours: number;
 }
@@ -54,27 +46,7 @@ export class BasicAuth extends Construct {
 
     this.store = new CloudfrontKeyValueStore(this, 'Store', {
       name: `${props.namePrefix}-edge-auth`,
-      comment: 'ComfyUI Basic-auth users: user:<name> -> sha256(<name>:<password>)',
-    });
-
-    for (const user of props.users) {
-      new CloudfrontkeyvaluestoreKey(this, `User-${user.username}`, {
-        keyValueStoreArn: this.store.arn,
-        key: `${KVS_USER_KEY_PREFIX}${user.username}`,
-        value: user.passwordSha256,
-      });
-    }
-
-    const sessionSecret = new DataAwsSecretsmanagerRandomPassword(this, 'SessionSecret', {
-      passwordLength: 64,
-      excludePunctuation: true,
-    });
-    new CloudfrontkeyvaluestoreKey(this, 'SessionSecretKey', {
-      keyValueStoreArn: this.store.arn,
-      key: KVS_SESSION_SECRET_KEY,
-      value: sessionSecret.randomPassword,
-      // A new random value comes with every plan; keep the first (rotate with edge-user.sh).
-      lifecycle: { ignoreChanges: ['value'] },
+      comment: 'ComfyUI edge auth: users and secrets, written only by scripts/edge-user.sh',
     });
 
     const settings = { realm: props.realm, sessionSeconds: props.sessionHours * 3600 };

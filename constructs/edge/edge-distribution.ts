@@ -29,6 +29,7 @@ import {
   CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation,
   CloudfrontDistributionViewerCertificate,
 } from '@cdktf/provider-aws/lib/cloudfront-distribution';
+import { CloudfrontOriginRequestPolicy } from '@cdktf/provider-aws/lib/cloudfront-origin-request-policy';
 import { CloudfrontResponseHeadersPolicy } from '@cdktf/provider-aws/lib/cloudfront-response-headers-policy';
 import { CloudwatchLogDelivery } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery';
 import { CloudwatchLogDeliveryDestination } from '@cdktf/provider-aws/lib/cloudwatch-log-delivery-destination';
@@ -71,6 +72,8 @@ export interface EdgeDistributionProps {
   readonly originKeepaliveTimeoutSeconds: number;
   /** ARN of the viewer-request auth function; unset when auth is off or the origin authenticates. */
   readonly viewerRequestFunctionArn?: string;
+  /** Header the viewer-request function adds for the origin: forwarded on cached behaviours too. */
+  readonly originVerifyHeader?: string;
   /** The origin (the ALB) authenticates: forward Host and every cookie, cache nothing. */
   readonly originAuthenticates?: boolean;
   /** WAF web ACL ARN (scope CLOUDFRONT). */
@@ -137,6 +140,16 @@ export class EdgeDistribution extends Construct {
       });
       assetPolicies = { immutable, originCached };
     }
+    // Cached behaviours forward no viewer header by default; the origin header must still reach the ALB on a miss.
+    const assetRequestPolicy = props.originVerifyHeader
+      ? new CloudfrontOriginRequestPolicy(this, 'AssetOriginRequest', {
+          name: name('asset-origin-request'),
+          comment: 'Cache misses of asset behaviours: only the origin header the edge function adds',
+          cookiesConfig: { cookieBehavior: 'none' },
+          headersConfig: { headerBehavior: 'whitelist', headers: { items: [props.originVerifyHeader] } },
+          queryStringsConfig: { queryStringBehavior: 'none' },
+        })
+      : undefined;
 
     const securityHeaders = new CloudfrontResponseHeadersPolicy(this, 'SecurityHeaders', {
       name: name('edge-security-headers'),
@@ -198,8 +211,8 @@ export class EdgeDistribution extends Construct {
           : []),
         ...(assetPolicies
           ? [
-              { ...common, pathPattern: '/assets/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.immutable.id },
-              { ...common, pathPattern: '/extensions/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.originCached.id },
+              { ...common, pathPattern: '/assets/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.immutable.id, originRequestPolicyId: assetRequestPolicy?.id },
+              { ...common, pathPattern: '/extensions/*', allowedMethods: READ_METHODS, cachedMethods: READ_METHODS, cachePolicyId: assetPolicies.originCached.id, originRequestPolicyId: assetRequestPolicy?.id },
             ]
           : []),
       ],

@@ -1,6 +1,6 @@
 /**
  * The Terraform-owned internal Application Load Balancer in front of
- * ComfyUI: private subnets only, its own security group (no ingress here:
+ * ComfyUI: its own subnets (nothing else runs there), its own security group (no ingress here:
  * the VPC-origin construct adds the only one), egress only to the VPC on the
  * ComfyUI port, an `ip` target group the chart's TargetGroupBinding fills
  * with pod IPs, and the node security group rule that lets the ALB reach
@@ -46,6 +46,8 @@ export interface AlbListenerSpec {
 
 /** Priorities of the authentication rules (lower is evaluated first). */
 export const ALB_RULE_PRIORITY = { bearerToken: 10, sameOrigin: 20, crossOrigin: 30 } as const;
+/** Priority of the out-of-band rule forwarding requests with the origin header (scripts/edge-user.sh uses the same). */
+export const ORIGIN_HEADER_RULE_PRIORITY = 1;
 
 /** Users sign in with Cognito at the ALB; scripts send Cognito access tokens. */
 export interface AlbCognitoAuthentication {
@@ -76,7 +78,7 @@ export interface InternalAlbProps {
   readonly vpcId: string;
   /** VPC CIDR: the ALB may only talk to targets inside it. */
   readonly vpcCidr: string;
-  /** Private subnets, one per AZ. */
+  /** Load balancer subnets, one per AZ (only the ALB runs there). */
   readonly subnetIds: string[];
   /** Security group of the nodes whose pods register as targets. */
   readonly nodeSecurityGroupId: string;
@@ -98,7 +100,17 @@ export interface InternalAlbProps {
   readonly dependsOn?: ITerraformDependable[];
   /** Cognito sign-in and bearer-token checks on the listener (HTTPS only); unset: forward everything. */
   readonly authentication?: AlbCognitoAuthentication;
+  /**
+   * Header CloudFront's edge function adds with a secret value: the listener
+   * answers 403 by default and only a rule created out of band
+   * (scripts/edge-user.sh init) forwards requests carrying the value, so the
+   * value never enters Terraform state. Unset: forward by default.
+   */
+  readonly requiredOriginHeader?: string;
 }
+
+/** What the listener answers to requests that did not come through CloudFront's edge function. */
+export const NOT_FROM_CLOUDFRONT_RESPONSE = { statusCode: '403', contentType: 'text/plain', messageBody: 'Forbidden: not a request from the CloudFront distribution\n' } as const;
 
 export class InternalAlb extends Construct {
   /** The load balancer. */
@@ -213,7 +225,14 @@ export class InternalAlb extends Construct {
         onUnauthenticatedRequest: 'authenticate',
       },
     });
-    const defaultAction = auth ? [signIn(auth, 1), forward(2)] : [{ type: 'forward', targetGroupArn: this.targetGroup.arn }];
+    if (auth && props.requiredOriginHeader) {
+      throw new Error('edge.auth.mode: the origin header comes from the Basic-auth edge function; Cognito authenticates at the ALB instead');
+    }
+    const defaultAction = auth
+      ? [signIn(auth, 1), forward(2)]
+      : props.requiredOriginHeader
+        ? [{ type: 'fixed-response', fixedResponse: { ...NOT_FROM_CLOUDFRONT_RESPONSE } }]
+        : [{ type: 'forward', targetGroupArn: this.targetGroup.arn }];
 
     this.listener = new LbListener(this, 'Listener', {
       loadBalancerArn: this.alb.arn,

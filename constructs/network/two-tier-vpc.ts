@@ -43,6 +43,10 @@ export class TwoTierVpc extends Construct {
   public readonly publicSubnets: Subnet[];
   /** CIDR blocks of the private subnets (literal strings, not tokens). */
   public readonly privateSubnetCidrs: string[];
+  /** Load balancer subnets, index i in AZ i: the internal ALB alone (routes as the private subnet of the AZ). */
+  public readonly albSubnets: Subnet[];
+  /** CIDR blocks of the load balancer subnets (literal strings: the chart's NetworkPolicy admits them). */
+  public readonly albSubnetCidrs: string[];
   /** Private route tables, one per AZ (gateway endpoints attach here). */
   public readonly privateRouteTables: RouteTable[];
   /** NAT gateways: one per AZ or a single one. */
@@ -53,6 +57,7 @@ export class TwoTierVpc extends Construct {
     const name = (suffix: string) => ({ Name: `${props.namePrefix}-${suffix}` });
     const plan = planSubnets(props.cidr, props.azCount);
     this.privateSubnetCidrs = plan.privateCidrs;
+    this.albSubnetCidrs = plan.albCidrs;
 
     const zones = new DataAwsAvailabilityZones(this, 'Zones', {
       state: 'available',
@@ -126,6 +131,20 @@ export class TwoTierVpc extends Construct {
       });
       new RouteTableAssociation(this, `PrivateRouteTableAssociation${i}`, { subnetId: subnet.id, routeTableId: table.id });
       return table;
+    });
+
+    // No load balancer discovery tags: the Terraform-owned ALB names these subnets, nothing else is placed here.
+    this.albSubnets = plan.albCidrs.map((cidrBlock, i) => {
+      const albSubnet = new Subnet(this, `AlbSubnet${i}`, {
+        vpcId: this.vpc.id,
+        cidrBlock,
+        availabilityZone: zone(i),
+        mapPublicIpOnLaunch: false,
+        tags: name(`alb-${i}`),
+      });
+      // Same routes as the AZ's private subnet (the ALB reaches Cognito through NAT in cognito mode).
+      new RouteTableAssociation(this, `AlbRouteTableAssociation${i}`, { subnetId: albSubnet.id, routeTableId: this.privateRouteTables[i].id });
+      return albSubnet;
     });
   }
 }

@@ -102,21 +102,43 @@ export class IamWildcardActionRule implements PolicyRule {
   }
 }
 
+/** `arn:<partition>:<service>:<region>:<account>:*`: every resource of a service in the account (any resource type). */
+export function isAccountWideArn(resource: string): boolean {
+  const parts = resource.split(':');
+  return parts[0] === 'arn' && parts.length >= 6 && parts.slice(5).join(':') === '*';
+}
+
+/** Describe/Get/List calls read; everything else may change something. */
+function isMutatingAction(action: string): boolean {
+  return !/^[a-z0-9-]+:(Describe|Get|List)/i.test(action);
+}
+
 export class IamWildcardResourceRule implements PolicyRule {
   public readonly id = 'COMFY-IAM-002';
-  public readonly summary = 'No identity-policy Allow statement uses "Resource": "*" for an action that supports resource scoping (see UNSCOPED_ACTIONS), unless a ResourceTag/RequestTag condition scopes it.';
+  public readonly summary =
+    'No identity-policy Allow statement uses "Resource": "*" for an action that supports resource scoping (see UNSCOPED_ACTIONS), nor an account-wide ARN wildcard (arn:…:<service>:<region>:<account>:*) for a mutating action, unless a ResourceTag/RequestTag condition scopes it.';
 
   public check(view: StackView): PolicyFinding[] {
     const findings: PolicyFinding[] = [];
     for (const policy of checkedPolicies(view).policies) {
       if (policy.kind !== 'identity') continue;
       policy.statements.forEach((statement, i) => {
-        if (statement.effect !== 'Allow' || !statement.resources.includes('*') || isTagScoped(statement)) return;
-        const scopable = statement.actions.filter((a) => !isUnscopedAction(a) && !isWildcardAction(a));
-        if (scopable.length > 0) {
+        if (statement.effect !== 'Allow' || isTagScoped(statement)) return;
+        if (statement.resources.includes('*')) {
+          const scopable = statement.actions.filter((a) => !isUnscopedAction(a) && !isWildcardAction(a));
+          if (scopable.length > 0) {
+            findings.push({
+              construct: policy.construct,
+              message: `${policy.what} ${label(statement, i)} grants ${scopable.join(', ')} on "*": name the resource ARNs (or add a tag condition); actions that accept only "*" are listed in UNSCOPED_ACTIONS`,
+            });
+          }
+        }
+        const accountWide = statement.resources.filter(isAccountWideArn);
+        const mutating = statement.actions.filter(isMutatingAction);
+        if (accountWide.length > 0 && mutating.length > 0) {
           findings.push({
             construct: policy.construct,
-            message: `${policy.what} ${label(statement, i)} grants ${scopable.join(', ')} on "*": name the resource ARNs (or add a tag condition); actions that accept only "*" are listed in UNSCOPED_ACTIONS`,
+            message: `${policy.what} ${label(statement, i)} grants ${mutating.join(', ')} on every resource of the account (${accountWide.join(', ')}): name the resource types and names (or add a tag condition)`,
           });
         }
       });

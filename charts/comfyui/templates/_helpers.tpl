@@ -61,6 +61,30 @@ seccompProfile:
   type: RuntimeDefault
 {{- end }}
 
+{{/*
+Resources of one container. Every container of the chart renders its
+resources through this helper, so none lacks an ephemeral-storage limit
+(the chart tests check every container of every case). Takes a dict:
+cpu, memory, ephemeralStorage (request), ephemeralStorageLimit (default: the
+request), gpu (optional).
+*/}}
+{{- define "comfyui.resources" -}}
+{{- $ephemeral := required "comfyui.resources: ephemeralStorage is required for every container" .ephemeralStorage }}
+requests:
+  cpu: {{ .cpu | quote }}
+  memory: {{ .memory }}
+  ephemeral-storage: {{ $ephemeral }}
+  {{- with .gpu }}
+  nvidia.com/gpu: {{ . }}
+  {{- end }}
+limits:
+  memory: {{ .memory }}
+  ephemeral-storage: {{ default $ephemeral .ephemeralStorageLimit }}
+  {{- with .gpu }}
+  nvidia.com/gpu: {{ . }}
+  {{- end }}
+{{- end }}
+
 {{/* Service account name. */}}
 {{- define "comfyui.serviceAccountName" -}}
 {{- .Values.serviceAccount.name }}
