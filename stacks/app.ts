@@ -11,6 +11,7 @@ import { CapacityStack } from './capacity-stack';
 import { ClusterAddonsStack } from './cluster-addons-stack';
 import { ClusterStack } from './cluster-stack';
 import { EdgeStack } from './edge-stack';
+import { JobsStack } from './jobs-stack';
 import { ModelSyncStack } from './model-sync-stack';
 import { NetworkStack } from './network-stack';
 import { StorageStack } from './storage-stack';
@@ -25,6 +26,8 @@ export interface PlatformStacks {
   readonly clusterAddons: ClusterAddonsStack;
   readonly edge: EdgeStack;
   readonly app: AppStack;
+  /** Batch jobs (config jobs.enabled). */
+  readonly jobs?: JobsStack;
 }
 
 /** Stack ids are `<name>-<environment>-<role>`, so two environments can share a state bucket. */
@@ -55,10 +58,11 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     nodeUserData,
   });
   const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
-  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
+  const jobs = config.jobs.enabled ? new JobsStack(app, stackId(config, 'jobs'), { config, storage: storage.outputs }) : undefined;
+  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs, jobs: jobs?.outputs });
   // The TargetGroupBinding CRD, the load balancer controller and the GPU NodePools must exist before the release.
   comfyui.addDependency(clusterAddons);
   // Synth-time policy (docs/security.md) on every stack above; keep it last.
   applyPlatformPolicy(app);
-  return { network, storage, cluster, capacity, modelSync, clusterAddons, edge, app: comfyui };
+  return { network, storage, cluster, capacity, modelSync, clusterAddons, edge, app: comfyui, jobs };
 }

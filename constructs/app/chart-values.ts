@@ -6,7 +6,7 @@
  * are kept apart (comfyuiAppValues) so the generated file never resets them.
  */
 import { GPU_NODE_LABEL, GPU_NODE_TAINT } from '../../config/naming';
-import { BucketRef } from '../../stacks/contracts';
+import { BucketRef, JobsOutputs } from '../../stacks/contracts';
 
 /** The platform facts the chart needs. */
 export interface ComfyuiPlatformValuesInput {
@@ -69,4 +69,22 @@ export function comfyuiPlatformValues(input: ComfyuiPlatformValuesInput): Record
 /** Values helm owns after the first install (initial values from config). */
 export function comfyuiAppValues(input: { readonly imageTag: string; readonly replicas: number }): Record<string, unknown> {
   return { image: { tag: input.imageTag }, replicaCount: input.replicas };
+}
+
+/**
+ * Platform-owned `jobs.*` values (queue, table, bus, worker image
+ * repository). `jobs.enabled` is not among them: the worker runs once you
+ * push its image and `helm upgrade --set jobs.enabled=true` (docs/jobs.md).
+ */
+export function jobsChartValues(input: { readonly jobs: JobsOutputs; readonly clusterName: string; readonly region: string }): Record<string, unknown> {
+  return {
+    image: { repository: input.jobs.workerImageRepositoryUrl },
+    region: input.region,
+    clusterName: input.clusterName,
+    queueUrl: input.jobs.queueUrl,
+    queueName: input.jobs.queueName,
+    deadLetterQueueUrl: input.jobs.deadLetterQueueUrl,
+    tableName: input.jobs.tableName,
+    eventBusName: input.jobs.eventBusName,
+  };
 }

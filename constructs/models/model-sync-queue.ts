@@ -37,7 +37,8 @@ export interface ModelSyncQueueProps {
 const QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
-function denyInsecureTransport(queueArn: string): DataAwsIamPolicyDocumentStatement {
+/** Queue policy statement refusing non-TLS access (shared with the jobs queues). */
+export function denyInsecureTransport(queueArn: string): DataAwsIamPolicyDocumentStatement {
   return {
     sid: 'DenyInsecureTransport',
     effect: 'Deny',

@@ -66,6 +66,11 @@ export interface JobMessage {
   readonly workflowKey?: string;
 }
 
+/** Global secondary index of the jobs table on (state, createdAt), for `jobs list --state`. */
+export const STATE_INDEX = 'by-state';
+/** Job records expire (DynamoDB TTL attribute `expiresAt`) this long after creation. */
+export const RECORD_TTL_DAYS = 30;
+
 /** SQS caps a message at 256 KiB; keep room for the envelope. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
 /** Workflows above this (serialized) travel through S3 with a pointer in the message. */

@@ -20,12 +20,9 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { JobErrorKind, JobRecord, JobState, TERMINAL_STATES } from './model';
+import { JobErrorKind, JobRecord, JobState, RECORD_TTL_DAYS, STATE_INDEX, TERMINAL_STATES } from './model';
 
-/** Global secondary index on (state, createdAt) for `jobs list --state`. */
-export const STATE_INDEX = 'by-state';
-/** Job records expire (DynamoDB TTL attribute `expiresAt`) this long after creation. */
-export const RECORD_TTL_DAYS = 30;
+export { STATE_INDEX, RECORD_TTL_DAYS };
 
 type Item = Record<string, AttributeValue>;
 

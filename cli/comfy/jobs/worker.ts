@@ -33,14 +33,9 @@ import { parseWorkflow } from '../workflow';
 import type { JobsAws } from './aws';
 import { JobErrorKind, JobMessage, JobRecord, outputKeys, parseJobMessage, routeOutputs, workflowDigest } from './model';
 import { JobStore, TransitionRefused, isTerminal } from './store';
+import { JOBS_METRIC_NAMESPACE, JOBS_METRICS, JOB_EVENT_SOURCE, JOB_EVENT_TYPES } from './names';
 
-// contract: docs CloudWatch metric contract (ComfyUI/Jobs)
-export const JOBS_METRIC_NAMESPACE = 'ComfyUI/Jobs';
-export const JOBS_METRICS = { succeeded: 'JobsSucceeded', failed: 'JobsFailed', retried: 'JobsRetried', duration: 'JobDurationSeconds' } as const;
-
-/** EventBridge `source` and detail types of job events. */
-export const JOB_EVENT_SOURCE = 'comfyui.jobs';
-export const JOB_EVENT_TYPES = { succeeded: 'Job Succeeded', failed: 'Job Failed', cancelled: 'Job Cancelled' } as const;
+export { JOBS_METRIC_NAMESPACE, JOBS_METRICS, JOB_EVENT_SOURCE, JOB_EVENT_TYPES };
 
 /** Settings of a worker; durations in milliseconds. */
 export interface JobsWorkerOptions {
