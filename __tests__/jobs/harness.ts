@@ -166,3 +166,39 @@ export async function until<T>(check: () => Promise<T | undefined | false> | T |
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Plays the Mountpoint for S3 volume: copies every output of the pod's
+ * finished jobs from the fake ComfyUI (GET /view) to the scenario's bucket
+ * at the key the worker recorded, as the real mount does when ComfyUI
+ * closes the file.
+ */
+export async function mirrorOutputs(p: Pod, scenario: Scenario, ids: readonly string[]): Promise<number> {
+  const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const records = await scenario.store.getMany(ids);
+  let copied = 0;
+  for (const record of records.values()) {
+    for (const key of record.outputKeys ?? []) {
+      const relative = key.slice(scenario.settings.outputsPrefix.length);
+      const slash = relative.lastIndexOf('/');
+      const query = new URLSearchParams({ filename: relative.slice(slash + 1), subfolder: relative.slice(0, slash), type: 'output' });
+      const res = await fetch(`${p.fake.url}/view?${query}`);
+      if (!res.ok) continue;
+      await scenario.aws.s3.send(new PutObjectCommand({ Bucket: scenario.settings.outputsBucket, Key: key, Body: Buffer.from(await res.arrayBuffer()) }));
+      copied += 1;
+    }
+  }
+  return copied;
+}
+
+/** The environment `npm run comfy -- submit/jobs` gets in the CLI tests (moto endpoint, jobs resources). */
+export function cliEnv(moto: Moto, scenario: Scenario): Record<string, string> {
+  return {
+    ...MOTO_ENV,
+    AWS_ENDPOINT_URL: moto.endpoint,
+    COMFY_JOBS_QUEUE_URL: scenario.settings.queueUrl,
+    COMFY_JOBS_TABLE: scenario.settings.tableName,
+    COMFY_JOBS_BUCKET: scenario.settings.outputsBucket,
+    COMFY_JOBS_OUTPUTS_PREFIX: scenario.settings.outputsPrefix,
+  };
+}

@@ -186,7 +186,7 @@ describe('jobs worker', () => {
     expect(records.get(keep)).toMatchObject({ state: 'succeeded' });
     await until(async () => (await scenario.backlog()) === 0, 10_000, 'empty queue');
     expect(p.fake.submitted).toHaveLength(1);
-    expect(await scenario.store.cancel(keep)).toBe('succeeded');
+    expect(await scenario.store.cancel(keep)).toBe('already-succeeded');
   });
 
   it('cancel of a running job: the worker interrupts it at the next heartbeat and records cancelled', async () => {

@@ -92,7 +92,8 @@ describe('main.ts (the synth entry point)', () => {
       'model-sync': ['storage'],
       'cluster-addons': ['capacity', 'cluster', 'network', 'storage'],
       edge: ['cluster', 'network'],
-      app: ['cluster', 'cluster-addons', 'edge', 'storage'],
+      jobs: ['storage'],
+      app: ['cluster', 'cluster-addons', 'edge', 'jobs', 'storage'],
     });
   });
 

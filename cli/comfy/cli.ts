@@ -7,6 +7,7 @@ import { isAbsolute, relative, resolve } from 'path';
 import { ComfyClient, formatDuration } from './client';
 import { resolveEndpoint } from './endpoint';
 import { ComfyError, EXIT_CODES, ExecutionError, PromptRejectedError, TimeoutError, UsageError } from './errors';
+import { JOBS_USAGE, jobsCommand, submitCommand } from './jobs/commands';
 import { ProgressReporter } from './progress';
 import type { OutputFile, ProgressEvent, SystemStats } from './types';
 import { type ApiWorkflow, applyOverrides, applySeed, loadWorkflow, parseOverride, randomSeed, seedTargets } from './workflow';
@@ -93,14 +94,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await statusCommand(rest, io);
       case 'models':
         return await modelsCommand(rest, io);
+      case 'submit':
+        return await submitCommand(rest, io);
+      case 'jobs':
+        return await jobsCommand(rest, io);
       case undefined:
       case 'help':
       case '-h':
       case '--help':
-        io.stdout.write(USAGE);
+        io.stdout.write(`${USAGE}\n${JOBS_USAGE}`);
         return command === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
       default:
-        throw new UsageError(`unknown command "${command}"`, 'Commands: run, status, models (npm run comfy -- --help).');
+        throw new UsageError(`unknown command "${command}"`, 'Commands: run, status, models, submit, jobs (npm run comfy -- --help).');
     }
   } catch (err) {
     reportError(err, io);
@@ -255,7 +260,7 @@ async function modelsCommand(argv: readonly string[], io: CliIo): Promise<number
 
 // -------------------------------------------------------------- helpers
 
-function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O, command: string) {
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O, command: string) {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (err) {
@@ -292,22 +297,22 @@ export function parseDuration(text: string, flag: string, allowZero: boolean): n
   return ms;
 }
 
-function parseInteger(text: string, flag: string, min: number, max: number): number {
+export function parseInteger(text: string, flag: string, min: number, max: number): number {
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} expects a whole number from ${min} to ${max}, got "${text}"`);
   return Number(text);
 }
 
-function parseCount(text: string | undefined): number {
+export function parseCount(text: string | undefined): number {
   return text === undefined ? 1 : parseInteger(text, '--count', 1, 1000);
 }
 
-function parseSeed(text: string | undefined): 'random' | number | undefined {
+export function parseSeed(text: string | undefined): 'random' | number | undefined {
   if (text === undefined || text === 'random') return text;
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`--seed expects "random" or a whole number from 0 to 2^53-1, got "${text}"`);
   return Number(text);
 }
 
-function displayPath(cwd: string, path: string): string {
+export function displayPath(cwd: string, path: string): string {
   const rel = relative(cwd, path);
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }

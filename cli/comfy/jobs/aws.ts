@@ -163,6 +163,9 @@ export function awsError(err: unknown, what: string): ComfyError {
   if (AUTH_ERRORS.has(name) || /Could not load credentials/i.test(e.message ?? '')) {
     return new AuthError(message, e.$metadata?.httpStatusCode ?? 403, 'Check your AWS credentials (AWS_PROFILE, aws sso login) and that your role has the jobs client policy (docs/jobs.md).');
   }
-  if (NETWORK_CODES.has(e.code ?? '') || NETWORK_CODES.has(name)) return new UnreachableError(message, err);
+  // The SDK wraps socket errors ("AWS SDK error wrapper for Error: connect ECONNREFUSED ...").
+  if (NETWORK_CODES.has(e.code ?? '') || NETWORK_CODES.has(name) || /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH)\b|socket hang up/.test(e.message ?? '')) {
+    return new UnreachableError(message, err);
+  }
   return new ServerError(message, e.$metadata?.httpStatusCode);
 }

@@ -26,6 +26,9 @@ export { STATE_INDEX, RECORD_TTL_DAYS };
 
 type Item = Record<string, AttributeValue>;
 
+/** What `cancel` did: cancelled a queued job, asked the worker of a running one, or found it finished or absent. */
+export type CancelOutcome = 'cancelled' | 'requested' | 'missing' | `already-${JobState}`;
+
 function toItem(values: Record<string, unknown>): Item {
   const item: Item = {};
   for (const [k, v] of Object.entries(values)) {
@@ -239,7 +242,7 @@ export class JobStore {
    * receives its message deletes it unrun); a running one gets
    * cancelRequested and its worker interrupts it at the next heartbeat.
    */
-  async cancel(id: string, now = Date.now()): Promise<'cancelled' | 'requested' | JobState | 'missing'> {
+  async cancel(id: string, now = Date.now()): Promise<CancelOutcome> {
     const iso = new Date(now).toISOString();
     try {
       await this.transition('cancel', {
@@ -253,7 +256,7 @@ export class JobStore {
     } catch (err) {
       if (!(err instanceof TransitionRefused)) throw err;
       if (!err.current) return 'missing';
-      if (err.current.state !== 'running') return err.current.state;
+      if (err.current.state !== 'running') return `already-${err.current.state}`;
     }
     try {
       await this.transition('cancel', {
@@ -268,7 +271,7 @@ export class JobStore {
       if (!(err instanceof TransitionRefused)) throw err;
       // It finished (or was handed back) in between: try again from the top once.
       if (err.current?.state === 'queued') return this.cancel(id, now);
-      return err.current ? err.current.state : 'missing';
+      return err.current ? `already-${err.current.state}` : 'missing';
     }
   }
 
