@@ -81,7 +81,7 @@ export class AppStack extends PlatformStack {
       // The internal ALB lives in the private subnets.
       ingressCidrs: network.privateSubnetCidrs,
     });
-    if (props.jobs) platformValues.jobs = jobsChartValues({ jobs: props.jobs, clusterName: cluster.clusterName, region: config.region });
+    if (props.jobs) platformValues.jobs = jobsChartValues({ jobs: props.jobs, clusterName: cluster.clusterName, region: config.region, maxAttempts: config.jobs.maxAttempts });
 
     const providers = new KubeProviders(this, 'Kube', { cluster, region: config.region });
     new ComfyuiRelease(this, 'Release', {

@@ -152,6 +152,7 @@ describe('AppStack with jobs', () => {
       deadLetterQueueUrl: FAKE_JOBS.deadLetterQueueUrl,
       tableName: FAKE_JOBS.tableName,
       eventBusName: FAKE_JOBS.eventBusName,
+      maxAttempts: 3,
     });
   });
 });

@@ -76,7 +76,7 @@ export function comfyuiAppValues(input: { readonly imageTag: string; readonly re
  * repository). `jobs.enabled` is not among them: the worker runs once you
  * push its image and `helm upgrade --set jobs.enabled=true` (docs/jobs.md).
  */
-export function jobsChartValues(input: { readonly jobs: JobsOutputs; readonly clusterName: string; readonly region: string }): Record<string, unknown> {
+export function jobsChartValues(input: { readonly jobs: JobsOutputs; readonly clusterName: string; readonly region: string; readonly maxAttempts: number }): Record<string, unknown> {
   return {
     image: { repository: input.jobs.workerImageRepositoryUrl },
     region: input.region,
@@ -86,5 +86,7 @@ export function jobsChartValues(input: { readonly jobs: JobsOutputs; readonly cl
     deadLetterQueueUrl: input.jobs.deadLetterQueueUrl,
     tableName: input.jobs.tableName,
     eventBusName: input.jobs.eventBusName,
+    // The queue's redrive policy is sized from the same number (constructs/jobs/jobs-queue.ts).
+    maxAttempts: input.maxAttempts,
   };
 }
