@@ -13,7 +13,6 @@
  * Run with scripts/bench-jobs.sh.
  */
 import { createHash } from 'crypto';
-import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { createServer } from 'http';
 import type { AddressInfo } from 'net';
 import { cpus, totalmem } from 'os';
@@ -23,6 +22,7 @@ import { prepareJobs, queueJobs } from '../cli/comfy/jobs/submit';
 import { applyOverrides, parseOverride } from '../cli/comfy/workflow';
 import { MOTO_ENV, startMoto } from '../__tests__/model-sync/moto';
 import { SDXL, createScenario, startPod, stopPod, until } from '../__tests__/jobs/harness';
+import { writeBenchSection } from './bench-section';
 
 const ROOT = join(__dirname, '..');
 const WORKER_JOBS = 100;
@@ -139,11 +139,7 @@ async function main(): Promise<void> {
     await moto.stop();
   }
   const text = lines.join('\n');
-  const doc = join(ROOT, 'docs/benchmarks.md');
-  const section = `${START}\n${text}${END}\n`;
-  const current = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n\n';
-  const [before, rest] = current.includes(START) ? current.split(START) : [current.replace(/\n*$/, '\n\n'), END];
-  writeFileSync(doc, before + section + (rest.split(END)[1] ?? '').replace(/^\n/, ''));
+  writeBenchSection(join(ROOT, 'docs/benchmarks.md'), START, END, text);
   process.stdout.write(text);
 }
 

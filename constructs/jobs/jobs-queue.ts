@@ -13,10 +13,9 @@ import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
-import { SqsQueueRedriveAllowPolicy } from '@cdktf/provider-aws/lib/sqs-queue-redrive-allow-policy';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
-import { denyInsecureTransport } from '../models/model-sync-queue';
+import { denyInsecureTransport, protectDeadLetterQueue } from '../models/model-sync-queue';
 import { occurrenceAlarm } from '../models/occurrence-alarm';
 
 export interface JobsQueueProps {
@@ -66,12 +65,7 @@ export class JobsQueue extends Construct {
 
     const queuePolicy = new DataAwsIamPolicyDocument(this, 'QueuePolicyDocument', { statement: [denyInsecureTransport(this.queue.arn)] });
     new SqsQueuePolicy(this, 'QueuePolicy', { queueUrl: this.queue.url, policy: queuePolicy.json });
-    const dlqPolicy = new DataAwsIamPolicyDocument(this, 'DeadLetterQueuePolicyDocument', { statement: [denyInsecureTransport(this.deadLetterQueue.arn)] });
-    new SqsQueuePolicy(this, 'DeadLetterQueuePolicy', { queueUrl: this.deadLetterQueue.url, policy: dlqPolicy.json });
-    new SqsQueueRedriveAllowPolicy(this, 'DeadLetterQueueRedriveAllowPolicy', {
-      queueUrl: this.deadLetterQueue.url,
-      redriveAllowPolicy: Fn.jsonencode({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
-    });
+    protectDeadLetterQueue(this, this.queue, this.deadLetterQueue);
 
     this.dlqAlarm = occurrenceAlarm(this, 'DeadLetterQueueAlarm', {
       alarmName: `${props.name}-dlq-not-empty`,

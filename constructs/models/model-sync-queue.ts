@@ -49,6 +49,20 @@ export function denyInsecureTransport(queueArn: string): DataAwsIamPolicyDocumen
   };
 }
 
+/**
+ * The DLQ's side of a queue pair: TLS only, and only `source` may use it as
+ * its dead-letter target (a separate resource: inline it would be a cycle).
+ * Creates its resources in `scope` (shared with the jobs queues).
+ */
+export function protectDeadLetterQueue(scope: Construct, source: SqsQueue, deadLetterQueue: SqsQueue): void {
+  const dlqPolicy = new DataAwsIamPolicyDocument(scope, 'DeadLetterQueuePolicyDocument', { statement: [denyInsecureTransport(deadLetterQueue.arn)] });
+  new SqsQueuePolicy(scope, 'DeadLetterQueuePolicy', { queueUrl: deadLetterQueue.url, policy: dlqPolicy.json });
+  new SqsQueueRedriveAllowPolicy(scope, 'DeadLetterQueueRedriveAllowPolicy', {
+    queueUrl: deadLetterQueue.url,
+    redriveAllowPolicy: Fn.jsonencode({ redrivePermission: 'byQueue', sourceQueueArns: [source.arn] }),
+  });
+}
+
 export class ModelSyncQueue extends Construct {
   /** The main queue. */
   public readonly queue: SqsQueue;
@@ -97,14 +111,7 @@ export class ModelSyncQueue extends Construct {
     });
     this.queuePolicy = new SqsQueuePolicy(this, 'QueuePolicy', { queueUrl: this.queue.url, policy: queuePolicy.json });
 
-    const dlqPolicy = new DataAwsIamPolicyDocument(this, 'DeadLetterQueuePolicyDocument', { statement: [denyInsecureTransport(this.deadLetterQueue.arn)] });
-    new SqsQueuePolicy(this, 'DeadLetterQueuePolicy', { queueUrl: this.deadLetterQueue.url, policy: dlqPolicy.json });
-
-    // Only the main queue may use the DLQ as its dead-letter target (a separate resource: inline it would be a cycle).
-    new SqsQueueRedriveAllowPolicy(this, 'DeadLetterQueueRedriveAllowPolicy', {
-      queueUrl: this.deadLetterQueue.url,
-      redriveAllowPolicy: Fn.jsonencode({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
-    });
+    protectDeadLetterQueue(this, this.queue, this.deadLetterQueue);
 
     this.dlqAlarm = occurrenceAlarm(this, 'DeadLetterQueueAlarm', {
       alarmName: `${props.name}-dlq-not-empty`,
