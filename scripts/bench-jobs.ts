@@ -77,11 +77,18 @@ async function main(): Promise<void> {
     // 1. Worker overhead.
     const scenario = await createScenario(moto);
     const quick = applyOverrides(SDXL, [parseOverride('3.inputs.steps=1')]);
-    const ids = await queueJobs(scenario.aws, scenario.settings, prepareJobs(quick, { count: WORKER_JOBS, seed: 'random', overrides: [], outputsPrefix: '', randomSeed: (() => { let s = 1; return () => s++; })() }));
     const pod = await startPod(moto, scenario, 'bench', { fake: { stepDelayMs: 0, nodeDelayMs: 0 }, worker: { visibilityMs: 120_000, heartbeatMs: 30_000 } });
-    await until(() => pod.worker.reports.filter((r) => r.outcome === 'succeeded').length === WORKER_JOBS, 600_000, 'worker jobs');
+    // Ten at a time: moto's SQS emulator slows down with every message it holds, which would be its cost, not the worker's.
+    const ids: string[] = [];
+    let seed = 1;
+    for (let batch = 0; batch < WORKER_JOBS / 10; batch += 1) {
+      ids.push(...(await queueJobs(scenario.aws, scenario.settings, prepareJobs(quick, { count: 10, seed: 'random', overrides: [], outputsPrefix: '', randomSeed: () => seed++ }))));
+      await until(() => pod.worker.reports.filter((r) => r.outcome === 'succeeded').length === ids.length, 600_000, 'worker jobs');
+    }
     await stopPod(pod);
     const overhead = pod.worker.reports.map((r) => r.totalMs - r.comfyMs);
+    const awsShare = pod.worker.reports.map((r) => r.awsMs);
+    const own = pod.worker.reports.map((r) => r.totalMs - r.comfyMs - r.awsMs);
     const comfy = pod.worker.reports.map((r) => r.comfyMs);
     const calls = Object.fromEntries(pod.aws.calls);
     const receives = calls.ReceiveMessageCommand ?? 0;
@@ -122,7 +129,14 @@ async function main(): Promise<void> {
       `| PutMetricData | ${perJob('PutMetricDataCommand')} (one call per 60 s interval, not per job) |`,
       `| **happy path total** | **${perJobTotal.toFixed(2)}** (target <= 6) |`,
       '',
-      `Time the worker adds per job outside ComfyUI (receive to delete, minus submit-to-completion on ComfyUI): median ${percentile(overhead, 50).toFixed(0)} ms, p95 ${percentile(overhead, 95).toFixed(0)} ms (target: median <= 50 ms). ComfyUI time per job (fake, 1 step): median ${percentile(comfy, 50).toFixed(0)} ms.`,
+      '| per job, ms | median | p95 |',
+      '|---|---|---|',
+      `| added by the worker: receive to delete, minus ComfyUI (submit to completion) | ${percentile(overhead, 50).toFixed(0)} | ${percentile(overhead, 95).toFixed(0)} |`,
+      `| of that, waiting for AWS calls (moto on this machine) | ${percentile(awsShare, 50).toFixed(0)} | ${percentile(awsShare, 95).toFixed(0)} |`,
+      `| of that, the worker's own work (parse, digest, route outputs, bookkeeping) | ${percentile(own, 50).toFixed(1)} | ${percentile(own, 95).toFixed(1)} |`,
+      `| ComfyUI (fake, 1 step), for scale | ${percentile(comfy, 50).toFixed(0)} | ${percentile(comfy, 95).toFixed(0)} |`,
+      '',
+      'Target: median <= 50 ms added per job. The AWS share is three round trips on the critical path (claim; finish; event and delete in parallel): moto answers each in tens to hundreds of ms on this shared machine, SQS and DynamoDB in-region typically in single-digit to low tens of ms.',
       'A job longer than the heartbeat (default 30 s) adds one UpdateItem and one ChangeMessageVisibility per heartbeat.',
       '',
       `### \`submit -n ${SUBMIT_JOBS}\` (BatchWriteItem of 25, then SendMessageBatch of 10, 16 calls in flight)`,

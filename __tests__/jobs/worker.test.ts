@@ -52,8 +52,8 @@ describe('jobs worker', () => {
   it('happy path: runs each job once on the local ComfyUI, records output keys under jobs/<id>/, publishes an event, deletes the message', async () => {
     const scenario = await createScenario(moto, { outputsPrefix: 'generated/' });
     const ids = await submit(scenario, 3);
-    // Heartbeats only start after 5 s: these jobs take milliseconds.
-    const p = await pod(scenario, 'pod-a', { worker: { visibilityMs: 20_000, heartbeatMs: 5_000 } });
+    // Heartbeats only start after 15 s: these jobs take milliseconds.
+    const p = await pod(scenario, 'pod-a', { worker: { visibilityMs: 60_000, heartbeatMs: 15_000 } });
     const records = await settled(scenario, ids);
     for (const id of ids) {
       const r = records.get(id);
@@ -111,7 +111,8 @@ describe('jobs worker', () => {
   it('SIGTERM mid-job: the job is interrupted, handed back (visibility 0, attempt counted) and retried once by another pod', async () => {
     const scenario = await createScenario(moto);
     const [id] = await submit(scenario, 1, SLOW(2000));
-    const a = await pod(scenario, 'pod-a', { fake: { stepDelayMs: 20 }, worker: { handBackAfterMs: 300 } });
+    // Visibility 30 s: pod-b getting the job much sooner proves the hand-back set it to 0.
+    const a = await pod(scenario, 'pod-a', { fake: { stepDelayMs: 20 }, worker: { handBackAfterMs: 300, visibilityMs: 30_000, heartbeatMs: 10_000 } });
     await until(() => a.fake.submitted.length === 1, 10_000, 'start');
     await a.worker.stop();
     expect(a.worker.reports.map((r) => r.outcome)).toEqual(['handed-back']);
@@ -122,8 +123,8 @@ describe('jobs worker', () => {
     const b = await pod(scenario, 'pod-b', { fake: { stepDelayMs: 0 } });
     const records = await settled(scenario, [id]);
     expect(records.get(id)).toMatchObject({ state: 'succeeded', attempts: 2, worker: 'pod-b' });
-    // Visibility 0: pod-b got it at once, not after the visibility timeout.
-    expect(Date.now() - started).toBeLessThan(4_000);
+    // Visibility 0: pod-b got it at once, not after the 30 s visibility timeout.
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(b.fake.submitted).toHaveLength(1);
   });
 

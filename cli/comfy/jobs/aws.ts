@@ -11,6 +11,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { existsSync, readFileSync } from 'fs';
 import { resolve } from 'path';
+import { performance } from 'perf_hooks';
 import { AuthError, ComfyError, ServerError, UnreachableError, UsageError } from '../errors';
 import { DEFAULT_OUTPUTS_FILE } from '../endpoint';
 
@@ -118,6 +119,8 @@ export class JobsAws {
   readonly cloudwatch: CloudWatchClient;
   /** Command name -> calls made (including SDK retries' first attempt only). */
   readonly calls = new Map<string, number>();
+  /** Milliseconds spent waiting for AWS (sum over calls, retries included): the service's share of a job's time. */
+  awsMs = 0;
 
   constructor(options: { region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }; maxAttempts?: number }) {
     const common = { region: options.region, endpoint: options.endpoint, credentials: options.credentials, maxAttempts: options.maxAttempts ?? 3 };
@@ -132,7 +135,12 @@ export class JobsAws {
         (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
           const name = context.commandName ?? 'unknown';
           this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
-          return next(args);
+          const started = performance.now();
+          try {
+            return await next(args);
+          } finally {
+            this.awsMs += performance.now() - started;
+          }
         },
         { step: 'initialize', name: 'jobsCallCounter' },
       );

@@ -90,9 +90,10 @@ type Outcome = 'succeeded' | 'failed' | 'cancelled' | 'retried' | 'handed-back' 
 export interface JobReport {
   readonly jobId?: string;
   readonly outcome: Outcome;
-  /** Milliseconds from receive to done, and of that, waiting for ComfyUI. */
+  /** Milliseconds from receive to done; of that, waiting for ComfyUI, and waiting for AWS calls. */
   readonly totalMs: number;
   readonly comfyMs: number;
+  readonly awsMs: number;
 }
 
 class LostLease extends Error {}
@@ -205,8 +206,9 @@ export class JobsWorker {
 
   private async handle(message: Message): Promise<JobReport> {
     const received = Date.now();
+    const awsAtReceive = this.o.aws.awsMs;
     let comfyMs = 0;
-    const report = (outcome: Outcome, jobId?: string): JobReport => ({ jobId, outcome, totalMs: Date.now() - received, comfyMs });
+    const report = (outcome: Outcome, jobId?: string): JobReport => ({ jobId, outcome, totalMs: Date.now() - received, comfyMs, awsMs: this.o.aws.awsMs - awsAtReceive });
     const receipt = message.ReceiptHandle as string;
 
     let job: JobMessage;
@@ -281,8 +283,8 @@ export class JobsWorker {
         comfyMs = Date.now() - started;
         const keys = outputKeys(result.files, this.o.outputsPrefix);
         const done = await this.store.finish(job.jobId, { worker: this.o.workerId, state: 'succeeded', outputKeys: keys, promptId });
-        await this.publish('succeeded', done);
-        await this.deleteMessage(receipt);
+        // Recorded: the event and the delete are independent now (one round trip, not two).
+        await Promise.all([this.publish('succeeded', done), this.deleteMessage(receipt)]);
         this.metric(JOBS_METRICS.succeeded, 1, 'Count');
         this.metric(JOBS_METRICS.duration, comfyMs / 1000, 'Seconds');
         this.log({ event: 'succeeded', jobId: job.jobId, outputs: keys.length, comfyMs });
