@@ -25,7 +25,7 @@ import { SDXL, createScenario, startPod, stopPod, until } from '../__tests__/job
 import { writeBenchSection } from './bench-section';
 
 const ROOT = join(__dirname, '..');
-const WORKER_JOBS = 100;
+const WORKER_JOBS = 50;
 const SUBMIT_JOBS = 1000;
 
 function percentile(values: number[], p: number): number {
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
       '| per job, ms | median | p95 |',
       '|---|---|---|',
       `| added by the worker: receive to delete, minus ComfyUI (submit to completion) | ${percentile(overhead, 50).toFixed(0)} | ${percentile(overhead, 95).toFixed(0)} |`,
-      `| of that, waiting for AWS calls (moto on this machine) | ${percentile(awsShare, 50).toFixed(0)} | ${percentile(awsShare, 95).toFixed(0)} |`,
+      `| of that, waiting for AWS calls (moto on this machine; parallel calls counted once) | ${percentile(awsShare, 50).toFixed(0)} | ${percentile(awsShare, 95).toFixed(0)} |`,
       `| of that, the worker's own work (parse, digest, route outputs, bookkeeping) | ${percentile(own, 50).toFixed(1)} | ${percentile(own, 95).toFixed(1)} |`,
       `| ComfyUI (fake, 1 step), for scale | ${percentile(comfy, 50).toFixed(0)} | ${percentile(comfy, 95).toFixed(0)} |`,
       '',

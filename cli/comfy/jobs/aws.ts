@@ -119,8 +119,13 @@ export class JobsAws {
   readonly cloudwatch: CloudWatchClient;
   /** Command name -> calls made (including SDK retries' first attempt only). */
   readonly calls = new Map<string, number>();
-  /** Milliseconds spent waiting for AWS (sum over calls, retries included): the service's share of a job's time. */
-  awsMs = 0;
+  /** Wall-clock milliseconds with at least one AWS call in flight (parallel calls count once): the service's share of a job's time. */
+  get awsMs(): number {
+    return this.busyMs + (this.inFlight > 0 ? performance.now() - this.busySince : 0);
+  }
+  private busyMs = 0;
+  private busySince = 0;
+  private inFlight = 0;
 
   constructor(options: { region: string; endpoint?: string; credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }; maxAttempts?: number }) {
     const common = { region: options.region, endpoint: options.endpoint, credentials: options.credentials, maxAttempts: options.maxAttempts ?? 3 };
@@ -135,11 +140,11 @@ export class JobsAws {
         (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
           const name = context.commandName ?? 'unknown';
           this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
-          const started = performance.now();
+          if (this.inFlight++ === 0) this.busySince = performance.now();
           try {
             return await next(args);
           } finally {
-            this.awsMs += performance.now() - started;
+            if (--this.inFlight === 0) this.busyMs += performance.now() - this.busySince;
           }
         },
         { step: 'initialize', name: 'jobsCallCounter' },
