@@ -3,6 +3,7 @@
  * issue 13 (happy path, duplicate delivery, long jobs, SIGTERM, poison jobs,
  * DLQ, cancel, output keys).
  */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { applyOverrides, parseOverride } from '../../cli/comfy/workflow';
 import { encodeJobMessage } from '../../cli/comfy/jobs/model';
@@ -200,6 +201,22 @@ describe('jobs worker', () => {
     expect(records.get(id)).toMatchObject({ state: 'cancelled', attempts: 1 });
     expect(p.fake.interrupts).toHaveLength(1);
     expect((await until(async () => ((await scenario.events()).length ? scenario.events() : undefined), 10_000, 'event')).map((e) => e['detail-type'])).toEqual(['Job Cancelled']);
+  });
+
+  it('a worker whose lease passed to another interrupts its prompt and reports nothing', async () => {
+    const scenario = await createScenario(moto);
+    const [id] = await submit(scenario, 1, SLOW(5000));
+    const p = await pod(scenario, 'pod-a', { fake: { stepDelayMs: 10 }, worker: { heartbeatMs: 300 } });
+    await until(() => p.fake.submitted.length === 1, 10_000, 'start');
+    // Another worker took the job over (as after an expired lease).
+    await scenario.aws.dynamodb.send(
+      new UpdateItemCommand({ TableName: scenario.settings.tableName, Key: { id: { S: id } }, UpdateExpression: 'SET #w = :w', ExpressionAttributeNames: { '#w': 'worker' }, ExpressionAttributeValues: { ':w': { S: 'pod-z' } } }),
+    );
+    await until(() => p.worker.reports.length === 1, 10_000, 'the worker to give up');
+    expect(p.worker.reports[0].outcome).toBe('lost');
+    expect(p.fake.interrupts).toHaveLength(1);
+    expect(await scenario.store.get(id)).toMatchObject({ state: 'running', worker: 'pod-z' });
+    expect(await scenario.events()).toHaveLength(0);
   });
 
   it('waits while the local ComfyUI is busy with other work before taking a job', async () => {

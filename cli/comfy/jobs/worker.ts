@@ -184,7 +184,16 @@ export class JobsWorker {
           { abortSignal: this.stopController.signal },
         );
         const message = res.Messages?.[0];
-        if (message) this.reports.push(await this.handle(message));
+        if (message) {
+          this.reports.push(
+            await this.handle(message).catch((err: unknown) => {
+              if (!(err instanceof TransitionRefused)) throw err;
+              // The lease passed to another worker while this one was recording a failure: it reports, not us.
+              this.log({ event: 'lease-lost', error: describe(err) });
+              return { outcome: 'lost' as const, totalMs: 0, comfyMs: 0, awsMs: 0 };
+            }),
+          );
+        }
       } catch (err) {
         if (this.stopping) break;
         this.log({ event: 'loop-error', error: describe(err) });
@@ -242,7 +251,6 @@ export class JobsWorker {
 
     let promptId: string | undefined;
     let cancelling = false;
-    let lost = false;
     const attempt = new AbortController();
     const beat = setInterval(() => {
       void (async () => {
@@ -257,7 +265,6 @@ export class JobsWorker {
           }
         } catch (err) {
           if (err instanceof TransitionRefused) {
-            lost = true;
             attempt.abort(new LostLease(`lease lost: job is ${err.current?.state} held by ${err.current?.worker}`));
           } else this.log({ event: 'heartbeat-error', jobId: job.jobId, error: describe(err) });
         }
@@ -294,7 +301,8 @@ export class JobsWorker {
       }
     } catch (err) {
       const reason = attempt.signal.aborted ? attempt.signal.reason : err;
-      if (reason instanceof LostLease || (lost && err instanceof TransitionRefused)) {
+      // A refused write means another worker holds the job now: never report it from here.
+      if (reason instanceof LostLease || err instanceof TransitionRefused) {
         if (promptId) await this.comfy.cancel(promptId).catch(() => undefined);
         this.log({ event: 'lease-lost', jobId: job.jobId, error: describe(reason) });
         return report('lost', job.jobId);
