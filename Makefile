@@ -41,9 +41,10 @@ lint: tools ## Lint shell scripts
 	@shellcheck images/comfyui/entrypoint.sh
 
 .PHONY: bench
-bench: tools ## Measure synth time/memory and the model-sync path; writes docs/benchmarks.md
+bench: tools ## Measure synth time/memory, the model-sync path and the jobs path; writes docs/benchmarks.md
 	@scripts/bench.sh
 	@scripts/bench-model-sync.sh
+	@scripts/bench-jobs.sh
 
 .PHONY: scan
 scan: synth ## Security scanners (checkov, trivy) on stacks and charts against config/security-baseline.yaml

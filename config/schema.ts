@@ -531,6 +531,17 @@ export const observabilitySchema = z
   })
   .strict();
 
+// ---- jobs (batch jobs API, docs/jobs.md) ----
+export const jobsSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('Create the jobs stack: SQS jobs queue + DLQ, DynamoDB jobs table, EventBridge bus, KMS key, worker ECR repository and policies. The chart runs the worker only with jobs.enabled in its values.'),
+    maxAttempts: z.number().int().min(1).max(10).default(3).describe('Runs of a job that fails transiently (ComfyUI unreachable, timeout, Spot interruption) before it fails and moves to the DLQ. Poison jobs (rejected workflow, execution error) fail on the first attempt.'),
+    visibilityTimeoutSeconds: z.number().int().min(30).max(43200).default(120).describe('Visibility timeout (and worker lease) of a received job; the worker renews it every quarter of it while the job runs, so a dead worker\'s job is retried after at most this long.'),
+    messageRetentionDays: z.number().int().min(1).max(14).default(14).describe('How long a queued job waits for a worker before SQS drops it (the DLQ keeps messages 14 days).'),
+    alarmActions: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'must be an SNS topic ARN')).default([]).describe('SNS topics notified when the jobs DLQ holds messages.'),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     name: dnsLabel(20).default('comfyui').describe('Name prefix of every resource (lowercase, max 20 characters).'),
@@ -546,6 +557,7 @@ export const configSchema = z
     edge: edgeSchema.default({}),
     observability: observabilitySchema.default({}),
     keda: kedaSchema.default({}),
+    jobs: jobsSchema.default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

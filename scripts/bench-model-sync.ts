@@ -12,7 +12,7 @@
  * Run with scripts/bench-model-sync.sh (bundles this file with esbuild).
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { mkdirSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
 import { deflateRawSync } from 'zlib';
@@ -25,6 +25,7 @@ import { modelSyncLambdaEnv, motoClients, startMoto } from '../__tests__/model-s
 import { bundleLambda, findProjectRoot, LambdaBundle } from '../constructs/models/lambda-bundle';
 import { MODEL_SYNC_ENTRY, MODEL_SYNC_RUNTIME } from '../constructs/models/model-sync-function';
 import { modelSyncDocumentContent } from '../constructs/models/model-sync-document';
+import { writeBenchSection } from './bench-section';
 
 const ROOT = findProjectRoot(MODEL_SYNC_ENTRY);
 const BUCKET = 'comfyui-bench-models-123456789012-us-west-2';
@@ -161,11 +162,7 @@ async function main(): Promise<void> {
   const text = lines.join('\n');
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
   // Replace this benchmark's section of docs/benchmarks.md (between its markers), keep the rest.
-  const doc = join(ROOT, 'docs/benchmarks.md');
-  const section = `${START}\n${text}${END}\n`;
-  const current = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n\n';
-  const [before, rest] = current.includes(START) ? current.split(START) : [current.replace(/\n*$/, '\n\n'), END];
-  writeFileSync(doc, before + section + (rest.split(END)[1] ?? '').replace(/^\n/, ''));
+  writeBenchSection(join(ROOT, 'docs/benchmarks.md'), START, END, text);
   process.stdout.write(text);
 }
 

@@ -13,7 +13,9 @@ import { ComfyuiIdentity } from '../constructs/app/comfyui-identity';
 import { ComfyuiRelease } from '../constructs/app/comfyui-release';
 import { ImageRepository } from '../constructs/app/image-repository';
 import { KubeProviders } from '../constructs/cluster/kube-providers';
-import { AppOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs } from './contracts';
+import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { jobsChartValues } from '../constructs/app/chart-values';
+import { AppOutputs, ClusterOutputs, EdgeOutputs, JobsOutputs, NetworkOutputs, StorageOutputs } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
 /** The chart, relative to this file (stacks/ in tests, .build/ when bundled: both one level down). */
@@ -28,6 +30,8 @@ export interface AppStackProps extends PlatformStackProps {
   readonly edge: EdgeOutputs;
   /** Subnet CIDRs the load balancer sends from (NetworkPolicy). */
   readonly network: NetworkOutputs;
+  /** The jobs stack's queue, table and worker policy (absent: jobs disabled). */
+  readonly jobs?: JobsOutputs;
   /** Chart directory. Default: charts/comfyui of this repository. */
   readonly chartDir?: string;
 }
@@ -56,6 +60,11 @@ export class AppStack extends PlatformStack {
       region: config.region,
     });
 
+    // The jobs worker is a sidecar of the ComfyUI pod, so it acts as the ComfyUI service account's role.
+    const jobsWorkerPolicy = props.jobs
+      ? new IamRolePolicyAttachment(this, 'JobsWorkerPolicy', { role: identity.role.name, policyArn: props.jobs.workerPolicyArn })
+      : undefined;
+
     const paths = nodeModelPaths(config);
     const platformValues = comfyuiPlatformValues({
       imageRepository: images.repositoryUrl,
@@ -77,6 +86,7 @@ export class AppStack extends PlatformStack {
       wakeQueueUrl: edge.wakeQueue?.url,
       targetGroupMetricDimensions: edge.targetGroupMetricDimensions,
     });
+    if (props.jobs) platformValues.jobs = jobsChartValues({ jobs: props.jobs, clusterName: cluster.clusterName, region: config.region, maxAttempts: config.jobs.maxAttempts });
 
     const providers = new KubeProviders(this, 'Kube', { cluster, region: config.region });
     new ComfyuiRelease(this, 'Release', {
@@ -87,7 +97,7 @@ export class AppStack extends PlatformStack {
       platformValues,
       appValues: comfyuiAppValues({ imageTag: app.imageTag, replicas: app.replicas, autoscaling: app.autoscaling }),
       owner: app.releaseOwner,
-      dependsOn: [identity.association],
+      dependsOn: [identity.association, ...(jobsWorkerPolicy ? [jobsWorkerPolicy] : [])],
     });
 
     // `make values` reads these (scripts/gen-values.mjs).

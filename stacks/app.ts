@@ -11,6 +11,7 @@ import { CapacityStack } from './capacity-stack';
 import { ClusterAddonsStack } from './cluster-addons-stack';
 import { ClusterStack } from './cluster-stack';
 import { EdgeStack } from './edge-stack';
+import { JobsStack } from './jobs-stack';
 import { ModelSyncStack } from './model-sync-stack';
 import { NetworkStack } from './network-stack';
 import { ObservabilityStack } from './observability-stack';
@@ -28,6 +29,8 @@ export interface PlatformStacks {
   readonly app: AppStack;
   /** Dashboard, alarms, GPU metrics (absent when observability.enabled is false). */
   readonly observability?: ObservabilityStack;
+  /** Batch jobs (config jobs.enabled). */
+  readonly jobs?: JobsStack;
 }
 
 /** Stack ids are `<name>-<environment>-<role>`, so two environments can share a state bucket. */
@@ -40,7 +43,8 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const storage = new StorageStack(app, stackId(config, 'storage'), { config });
   const cluster = new ClusterStack(app, stackId(config, 'cluster'), { config, network: network.outputs, storage: storage.outputs });
   const edge = new EdgeStack(app, stackId(config, 'edge'), { config, network: network.outputs, cluster: cluster.outputs });
-  const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs, network: network.outputs, edge: edge.outputs });
+  const jobs = config.jobs.enabled ? new JobsStack(app, stackId(config, 'jobs'), { config, storage: storage.outputs }) : undefined;
+  const capacity = new CapacityStack(app, stackId(config, 'capacity'), { config, cluster: cluster.outputs, storage: storage.outputs, network: network.outputs, edge: edge.outputs, jobs: jobs?.outputs });
   const modelSync = new ModelSyncStack(app, stackId(config, 'model-sync'), { config, storage: storage.outputs });
   // The models code renders the node bootstrap; the Karpenter code only embeds it (the two stay decoupled).
   const nodeUserData = renderNodeUserData({
@@ -58,7 +62,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     network: network.outputs,
     nodeUserData,
   });
-  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs });
+  const comfyui = new AppStack(app, stackId(config, 'app'), { config, cluster: cluster.outputs, storage: storage.outputs, edge: edge.outputs, network: network.outputs, jobs: jobs?.outputs });
   // The TargetGroupBinding CRD, the load balancer controller and the GPU NodePools must exist before the release.
   comfyui.addDependency(clusterAddons);
   const observability = config.observability.enabled
@@ -68,9 +72,10 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
         capacity: capacity.metricSources,
         modelSync: modelSync.metricSources,
         edge: edge.metricSources,
+        jobs: jobs?.metricSources,
       })
     : undefined;
   // Synth-time policy (docs/security.md) on every stack above; keep it last.
   applyPlatformPolicy(app);
-  return { network, storage, cluster, capacity, modelSync, clusterAddons, edge, app: comfyui, observability };
+  return { network, storage, cluster, capacity, modelSync, clusterAddons, edge, app: comfyui, jobs, observability };
 }

@@ -14,7 +14,7 @@ import { INTERRUPTION_RULES, InterruptionQueue } from '../constructs/capacity/in
 import { karpenterControllerStatements } from '../constructs/capacity/karpenter-controller-policy';
 import { PodIdentityRole } from '../constructs/identity/pod-identity-role';
 import { kedaOperatorStatements } from '../constructs/scaling/keda-operator-policy';
-import { CapacityMetricSources, CapacityOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs } from './contracts';
+import { CapacityMetricSources, CapacityOutputs, ClusterOutputs, EdgeOutputs, JobsOutputs, NetworkOutputs, StorageOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
 
 export interface CapacityStackProps {
@@ -28,6 +28,8 @@ export interface CapacityStackProps {
   readonly network: NetworkOutputs;
   /** The target group the load balancer controller may register pods into. */
   readonly edge: EdgeOutputs;
+  /** Batch jobs (jobs stack): KEDA's role reads the jobs backlog. Default: none. */
+  readonly jobs?: JobsOutputs;
 }
 
 export class CapacityStack extends PlatformStack {
@@ -103,7 +105,7 @@ export class CapacityStack extends PlatformStack {
         clusterName: cluster.clusterName,
         namespace: config.keda.namespace,
         serviceAccount: config.keda.operatorServiceAccount,
-        statements: kedaOperatorStatements({ wakeQueueArn: wakeQueue.arn }),
+        statements: kedaOperatorStatements({ wakeQueueArn: wakeQueue.arn, jobsQueueArn: props.jobs?.queueArn }),
         policyName: 'keda-scalers',
       });
     }

@@ -139,3 +139,27 @@ export type CapacityMetricSources = ObservedInterruptions;
 export type EdgeMetricSources = Omit<ObservedEdge, 'authMode'>;
 /** The jobs queue and its DLQ (jobs stack). */
 export type JobsMetricSources = ObservedJobs;
+
+/** What the jobs stack provides (batch jobs API, docs/jobs.md). */
+export interface JobsOutputs {
+  /** URL of the SQS jobs queue (worker and client). */
+  readonly queueUrl: string;
+  /** Its name (KEDA aws-sqs-queue trigger). */
+  readonly queueName: string;
+  /** Its ARN (KEDA's operator identity reads its attributes). */
+  readonly queueArn: string;
+  /** URL of the dead-letter queue (the worker moves exhausted jobs there). */
+  readonly deadLetterQueueUrl: string;
+  /** DynamoDB table of job records. */
+  readonly tableName: string;
+  /** EventBridge bus receiving a `Job Succeeded|Failed|Cancelled` event per finished job. */
+  readonly eventBusName: string;
+  /** ECR repository of the worker image. */
+  readonly workerImageRepositoryUrl: string;
+  /** Managed policy the ComfyUI Pod Identity role gets for the worker sidecar. */
+  readonly workerPolicyArn: string;
+  /** Managed policy for people and pipelines that submit jobs. */
+  readonly clientPolicyArn: string;
+  /** Managed policy (sqs:GetQueueAttributes on the jobs queue) for KEDA's operator role. */
+  readonly scalerPolicyArn: string;
+}

@@ -23,6 +23,8 @@ const CASES = {
   noNetworkPolicy: [DEFAULT_VALUES, { networkPolicy: { enabled: false } }],
   noServiceAccount: [DEFAULT_VALUES, { serviceAccount: { create: false } }],
   releaseNamedLikeChart: [DEFAULT_VALUES],
+  // The batch jobs worker (jobs.*); its own assertions are in jobs.test.ts.
+  jobs: [join(CI_DIR, 'jobs-values.yaml')],
 } as const;
 
 type CaseName = keyof typeof CASES;
@@ -319,6 +321,11 @@ describe('toggles', () => {
 
   it('scans what `make values` produces: the scan values render the same objects as the generated example', () => {
     expect(rendered.scan).toEqual(rendered.generated);
+  });
+
+  it('jobs.enabled adds the jobs-worker container and nothing else', () => {
+    expect(podSpec('jobs').containers.map((c: any) => c.name)).toEqual(['comfyui', 'jobs-worker']);
+    expect(kinds('jobs')).toEqual(kinds('defaults'));
   });
 
   it('every ci values file is covered by a case above', () => {

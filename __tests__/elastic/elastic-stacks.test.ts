@@ -179,4 +179,12 @@ describe('whole platform, default config', () => {
     const appStack = read('comfyui-dev-app');
     expect(JSON.stringify(appStack.resource.helm_release)).toContain('\\"wakeQueueUrl\\" = data.terraform_remote_state.cross-stack-reference-input-comfyui-dev-edge.outputs.');
   });
+
+  it('lets KEDA read the jobs backlog (jobs stack) and nothing else of it', () => {
+    const capacity = read('comfyui-dev-capacity');
+    const keda: any = Object.entries(capacity.data.aws_iam_policy_document).find(([id]) => id.startsWith('KedaOperator_Permissions'))![1];
+    const jobs = keda.statement.find((s: any) => s.sid === 'ReadJobsBacklog');
+    expect(jobs.actions).toEqual(['sqs:GetQueueAttributes']);
+    expect(jobs.resources).toEqual([expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-comfyui-dev-jobs\.outputs\./)]);
+  });
 });

@@ -4,7 +4,7 @@
  * (CIDRs, names), so a stack can be synthesized and tested on its own.
  * __tests__/stacks/wiring.test.ts checks the real values flow the same way.
  */
-import { CapacityOutputs, ClusterOutputs, EdgeOutputs, NetworkOutputs, StorageOutputs } from '../../stacks/contracts';
+import { CapacityOutputs, ClusterOutputs, EdgeOutputs, JobsOutputs, NetworkOutputs, StorageOutputs } from '../../stacks/contracts';
 
 export const FAKE_ACCOUNT = '123456789012';
 
@@ -55,4 +55,17 @@ export const FAKE_EDGE: EdgeOutputs = {
   publicHostname: 'd111111abcdef8.cloudfront.net',
   targetGroupMetricDimensions: { loadBalancer: 'app/comfyui-dev-alb/50dc6c495c0c9188', targetGroup: 'targetgroup/comfyui-dev-comfyui/0a1b2c3d4e5f6a7b' },
   wakeQueue: { url: `https://sqs.us-west-2.amazonaws.com/${FAKE_ACCOUNT}/comfyui-dev-wake`, arn: `arn:aws:sqs:us-west-2:${FAKE_ACCOUNT}:comfyui-dev-wake` },
+};
+
+export const FAKE_JOBS: JobsOutputs = {
+  queueUrl: `https://sqs.us-west-2.amazonaws.com/${FAKE_ACCOUNT}/comfyui-dev-jobs`,
+  queueName: 'comfyui-dev-jobs',
+  queueArn: `arn:aws:sqs:us-west-2:${FAKE_ACCOUNT}:comfyui-dev-jobs`,
+  deadLetterQueueUrl: `https://sqs.us-west-2.amazonaws.com/${FAKE_ACCOUNT}/comfyui-dev-jobs-dlq`,
+  tableName: 'comfyui-dev-jobs',
+  eventBusName: 'comfyui-dev-jobs',
+  workerImageRepositoryUrl: `${FAKE_ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com/comfyui-dev/jobs-worker`,
+  workerPolicyArn: `arn:aws:iam::${FAKE_ACCOUNT}:policy/comfyui-dev-jobs-worker`,
+  clientPolicyArn: `arn:aws:iam::${FAKE_ACCOUNT}:policy/comfyui-dev-jobs-client`,
+  scalerPolicyArn: `arn:aws:iam::${FAKE_ACCOUNT}:policy/comfyui-dev-jobs-scaler`,
 };

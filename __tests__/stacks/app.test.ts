@@ -88,12 +88,13 @@ describe('main.ts (the synth entry point)', () => {
       network: [],
       storage: [],
       cluster: ['network', 'storage'],
-      capacity: ['cluster', 'edge', 'storage'],
+      capacity: ['cluster', 'edge', 'jobs', 'storage'],
       'model-sync': ['storage'],
       'cluster-addons': ['capacity', 'cluster', 'network', 'storage'],
       edge: ['cluster', 'network'],
-      app: ['cluster', 'cluster-addons', 'edge', 'storage'],
-      observability: ['capacity', 'cluster', 'edge', 'model-sync'],
+      jobs: ['storage'],
+      app: ['cluster', 'cluster-addons', 'edge', 'jobs', 'storage'],
+      observability: ['capacity', 'cluster', 'edge', 'jobs', 'model-sync'],
     });
   });
 

@@ -6,11 +6,12 @@
  * COMMANDS below.
  */
 import { type ParseArgsConfig } from 'util';
-import { isAbsolute, relative, resolve } from 'path';
+import { resolve } from 'path';
 import { ComfyClient, formatDuration } from './client';
 import { clusterStatusCommand } from './cluster-status';
-import { type CliCommand, type CliIo, COMMON_OPTIONS, CONNECTION_HELP, commandHelp, HELP_FOOTER, makeClient, parseCommandArgs, parseInteger, parseDuration } from './command';
+import { type CliCommand, type CliIo, COMMON_OPTIONS, CONNECTION_HELP, commandHelp, displayPath, HELP_FOOTER, makeClient, parseCommandArgs, parseCount, parseDuration, parseSeed } from './command';
 import { ComfyError, EXIT_CODES, ExecutionError, InterruptedError, PromptRejectedError, ServerError, TimeoutError, UsageError } from './errors';
+import { JOBS_USAGE, jobsCommand, submitCommand } from './jobs/commands';
 import { ProgressReporter } from './progress';
 import type { OutputFile, ProgressEvent, SystemStats } from './types';
 import { type ApiWorkflow, applyOverrides, applySeed, loadWorkflow, parseOverride, randomSeed, seedTargets } from './workflow';
@@ -71,8 +72,25 @@ const MODELS: CliCommand = {
   run: (argv, io) => modelsCommand(argv, io),
 };
 
+// Batch jobs (docs/jobs.md): AWS credentials instead of the ComfyUI URL; each prints JOBS_USAGE for --help.
+const SUBMIT: CliCommand = {
+  name: 'submit',
+  args: 'WORKFLOW.json',
+  summary: 'Queue the workflow as batch jobs (AWS; outputs in S3); prints job ids',
+  optionsHelp: JOBS_USAGE,
+  run: (argv, io) => submitCommand(argv, io),
+};
+
+const JOBS: CliCommand = {
+  name: 'jobs',
+  args: 'status|wait|fetch|cancel|list',
+  summary: 'Follow, fetch, cancel and list batch jobs',
+  optionsHelp: JOBS_USAGE,
+  run: (argv, io) => jobsCommand(argv, io),
+};
+
 /** Every subcommand, in the order the help lists them. */
-export const COMMANDS: readonly CliCommand[] = [RUN, STATUS, MODELS];
+export const COMMANDS: readonly CliCommand[] = [RUN, STATUS, MODELS, SUBMIT, JOBS];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args}`.length)) + 2;
@@ -304,21 +322,6 @@ async function modelsCommand(argv: readonly string[], io: CliIo): Promise<number
 }
 
 // -------------------------------------------------------------- helpers
-
-function parseCount(text: string | undefined): number {
-  return text === undefined ? 1 : parseInteger(text, '--count', 1, 1000);
-}
-
-function parseSeed(text: string | undefined): 'random' | number | undefined {
-  if (text === undefined || text === 'random') return text;
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`--seed expects "random" or a whole number from 0 to 2^53-1, got "${text}"`);
-  return Number(text);
-}
-
-function displayPath(cwd: string, path: string): string {
-  const rel = relative(cwd, path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
 
 function versions(stats: SystemStats): string {
   const s = stats.system;

@@ -881,7 +881,8 @@ function sortKeys(record: Record<string, string[]>): Record<string, string[]> {
   return Object.fromEntries(Object.keys(record).sort().map((k) => [k, record[k]]));
 }
 
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/** Runs fn over items, at most `limit` at once (the jobs commands reuse it). */
+export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {

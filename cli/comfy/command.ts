@@ -4,6 +4,7 @@
  * A subcommand lives in its own module, exports a CliCommand and is listed
  * once in COMMANDS (cli.ts); the general and per-command help come from it.
  */
+import { isAbsolute, relative } from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
 import { ComfyClient } from './client';
 import { resolveEndpoint } from './endpoint';
@@ -115,4 +116,22 @@ export function parseDuration(text: string, flag: string, allowZero: boolean): n
 export function parseInteger(text: string, flag: string, min: number, max: number): number {
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) throw new UsageError(`${flag} expects a whole number from ${min} to ${max}, got "${text}"`);
   return Number(text);
+}
+
+/** `-n`/`--count`: 1 when absent, else 1 to 1000. */
+export function parseCount(text: string | undefined): number {
+  return text === undefined ? 1 : parseInteger(text, '--count', 1, 1000);
+}
+
+/** `--seed random|N`. */
+export function parseSeed(text: string | undefined): 'random' | number | undefined {
+  if (text === undefined || text === 'random') return text;
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new UsageError(`--seed expects "random" or a whole number from 0 to 2^53-1, got "${text}"`);
+  return Number(text);
+}
+
+/** A path relative to cwd when it lies below it, else as given. */
+export function displayPath(cwd: string, path: string): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }

@@ -6,7 +6,7 @@
  * are kept apart (comfyuiAppValues) so the generated file never resets them.
  */
 import { GPU_NODE_LABEL, GPU_NODE_TAINT } from '../../config/naming';
-import { BucketRef, TargetGroupMetricDimensions } from '../../stacks/contracts';
+import { BucketRef, JobsOutputs, TargetGroupMetricDimensions } from '../../stacks/contracts';
 
 /** The platform facts the chart needs. */
 export interface ComfyuiPlatformValuesInput {
@@ -115,5 +115,25 @@ export function comfyuiAppValues(input: { readonly imageTag: string; readonly re
           },
         }
       : {}),
+  };
+}
+
+/**
+ * Platform-owned `jobs.*` values (queue, table, bus, worker image
+ * repository). `jobs.enabled` is not among them: the worker runs once you
+ * push its image and `helm upgrade --set jobs.enabled=true` (docs/jobs.md).
+ */
+export function jobsChartValues(input: { readonly jobs: JobsOutputs; readonly clusterName: string; readonly region: string; readonly maxAttempts: number }): Record<string, unknown> {
+  return {
+    image: { repository: input.jobs.workerImageRepositoryUrl },
+    region: input.region,
+    clusterName: input.clusterName,
+    queueUrl: input.jobs.queueUrl,
+    queueName: input.jobs.queueName,
+    deadLetterQueueUrl: input.jobs.deadLetterQueueUrl,
+    tableName: input.jobs.tableName,
+    eventBusName: input.jobs.eventBusName,
+    // The queue's redrive policy is sized from the same number (constructs/jobs/jobs-queue.ts).
+    maxAttempts: input.maxAttempts,
   };
 }

@@ -37,7 +37,8 @@ export interface ModelSyncQueueProps {
 const QUEUE_RETENTION_SECONDS = 4 * 24 * 3600;
 const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 
-function denyInsecureTransport(queueArn: string): DataAwsIamPolicyDocumentStatement {
+/** Queue policy statement refusing non-TLS access (shared with the jobs queues). */
+export function denyInsecureTransport(queueArn: string): DataAwsIamPolicyDocumentStatement {
   return {
     sid: 'DenyInsecureTransport',
     effect: 'Deny',
@@ -46,6 +47,20 @@ function denyInsecureTransport(queueArn: string): DataAwsIamPolicyDocumentStatem
     principals: [{ type: '*', identifiers: ['*'] }],
     condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
   };
+}
+
+/**
+ * The DLQ's side of a queue pair: TLS only, and only `source` may use it as
+ * its dead-letter target (a separate resource: inline it would be a cycle).
+ * Creates its resources in `scope` (shared with the jobs queues).
+ */
+export function protectDeadLetterQueue(scope: Construct, source: SqsQueue, deadLetterQueue: SqsQueue): void {
+  const dlqPolicy = new DataAwsIamPolicyDocument(scope, 'DeadLetterQueuePolicyDocument', { statement: [denyInsecureTransport(deadLetterQueue.arn)] });
+  new SqsQueuePolicy(scope, 'DeadLetterQueuePolicy', { queueUrl: deadLetterQueue.url, policy: dlqPolicy.json });
+  new SqsQueueRedriveAllowPolicy(scope, 'DeadLetterQueueRedriveAllowPolicy', {
+    queueUrl: deadLetterQueue.url,
+    redriveAllowPolicy: Fn.jsonencode({ redrivePermission: 'byQueue', sourceQueueArns: [source.arn] }),
+  });
 }
 
 export class ModelSyncQueue extends Construct {
@@ -96,14 +111,7 @@ export class ModelSyncQueue extends Construct {
     });
     this.queuePolicy = new SqsQueuePolicy(this, 'QueuePolicy', { queueUrl: this.queue.url, policy: queuePolicy.json });
 
-    const dlqPolicy = new DataAwsIamPolicyDocument(this, 'DeadLetterQueuePolicyDocument', { statement: [denyInsecureTransport(this.deadLetterQueue.arn)] });
-    new SqsQueuePolicy(this, 'DeadLetterQueuePolicy', { queueUrl: this.deadLetterQueue.url, policy: dlqPolicy.json });
-
-    // Only the main queue may use the DLQ as its dead-letter target (a separate resource: inline it would be a cycle).
-    new SqsQueueRedriveAllowPolicy(this, 'DeadLetterQueueRedriveAllowPolicy', {
-      queueUrl: this.deadLetterQueue.url,
-      redriveAllowPolicy: Fn.jsonencode({ redrivePermission: 'byQueue', sourceQueueArns: [this.queue.arn] }),
-    });
+    protectDeadLetterQueue(this, this.queue, this.deadLetterQueue);
 
     this.dlqAlarm = occurrenceAlarm(this, 'DeadLetterQueueAlarm', {
       alarmName: `${props.name}-dlq-not-empty`,

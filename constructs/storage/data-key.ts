@@ -15,6 +15,8 @@ export interface DataKeyProps {
   readonly accountId: string;
   /** AWS partition of the account ARN. */
   readonly partition: string;
+  /** What the key encrypts (KMS description). Default: the data buckets. */
+  readonly description?: string;
 }
 
 export class DataKey extends Construct {
@@ -35,7 +37,7 @@ export class DataKey extends Construct {
       ],
     });
     const key = new KmsKey(this, 'Key', {
-      description: `Encrypts the platform's data buckets (${props.alias})`,
+      description: props.description ?? `Encrypts the platform's data buckets (${props.alias})`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       policy: policy.json,

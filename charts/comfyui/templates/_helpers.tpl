@@ -162,6 +162,14 @@ Each failure names the field and the reason.
 {{- end }}
 {{- $mounts := list .Values.models.mountPath .Values.s3.outputs.mountPath .Values.scratch.mountPath (include "comfyui.configMountPath" .) }}
 {{- if .Values.s3.inputs.enabled }}{{ $mounts = append $mounts .Values.s3.inputs.mountPath }}{{ end }}
+{{- if .Values.jobs.enabled }}
+{{- if ge (int .Values.jobs.heartbeatSeconds) (int .Values.jobs.visibilitySeconds) }}
+{{- fail (printf "jobs.heartbeatSeconds (%d) must be below jobs.visibilitySeconds (%d): the worker renews the lease every heartbeat" (int .Values.jobs.heartbeatSeconds) (int .Values.jobs.visibilitySeconds)) }}
+{{- end }}
+{{- if ge (int .Values.jobs.handBackAfterSeconds) (int .Values.terminationGracePeriodSeconds) }}
+{{- fail (printf "jobs.handBackAfterSeconds (%d) must be below terminationGracePeriodSeconds (%d): the running job is handed back before the pod is killed" (int .Values.jobs.handBackAfterSeconds) (int .Values.terminationGracePeriodSeconds)) }}
+{{- end }}
+{{- end }}
 {{- if ne (len $mounts) (len (uniq $mounts)) }}
 {{- fail (printf "models.mountPath, s3.outputs.mountPath, s3.inputs.mountPath and scratch.mountPath must differ (and not be %s), got %s" (include "comfyui.configMountPath" .) (join ", " $mounts)) }}
 {{- end }}
