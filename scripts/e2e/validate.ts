@@ -9,9 +9,10 @@
  *
  * Usage: node scripts/run-ts.mjs scripts/e2e/validate.ts OUTDIR...
  */
-import { mkdtempSync, rmSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { basename, join } from 'path';
+import { argumentsOf, blocking, relevantChanges } from './changelog';
 import { PreparedStack, prepareStacks, readStacks } from './stacks';
 import { devProviderDir, terraform, terraformEnv } from './terraform';
 
@@ -45,10 +46,26 @@ export async function validateStacks(prepared: readonly PreparedStack[], concurr
   return results;
 }
 
+/** Prints what the provider CHANGELOG says about our types since the pinned release; 1 when something we set was removed. */
+function changelogCheck(providerDir: string, outdirs: readonly string[]): number {
+  const file = join(providerDir, 'CHANGELOG.md');
+  if (!existsSync(file)) throw new Error(`${file} missing: rebuild the provider (scripts/install-tools.sh aws-provider)`);
+  const pinned = /^AWS_PROVIDER_PIN=(\S+)$/m.exec(readFileSync(join(__dirname, '..', '..', 'scripts', 'deploy-tools.env'), 'utf8'))?.[1] ?? '';
+  const stacks = outdirs.flatMap((d) => readStacks(d));
+  const entries = relevantChanges(readFileSync(file, 'utf8'), pinned, argumentsOf(stacks, stacks.map((s) => JSON.stringify(s.tf)).join('\n')));
+  const touching = entries.filter((e) => e.argumentsWeSet.length > 0);
+  process.stdout.write(`validate: provider CHANGELOG after ${pinned}: ${entries.length} removal/deprecation/breaking entries about types we use, ${touching.length} naming an argument we set\n`);
+  for (const e of touching) process.stdout.write(`  ${e.version} ${e.subject}: ${e.text} (we set ${e.argumentsWeSet.join(', ')})\n`);
+  const bad = blocking(entries);
+  for (const e of bad) process.stderr.write(`validate: ${e.subject} changed in ${e.version} in a way the stacks depend on: ${e.text}\n`);
+  return bad.length;
+}
+
 async function main(outdirs: string[]): Promise<number> {
   const providerDir = devProviderDir();
   process.stdout.write(`validate: hashicorp/aws from ${providerDir} through dev_overrides in .deploy-proof/terraform.tfrc (TF_CLI_CONFIG_FILE; ~/.terraformrc untouched); the stacks still pin the registry release for real deploys\n`);
   let failed = 0;
+  failed += changelogCheck(providerDir, outdirs);
   for (const outdir of outdirs) {
     const workDir = mkdtempSync(join(tmpdir(), 'validate-'));
     try {
