@@ -145,6 +145,36 @@ PY
   stamp_set "karpenter-crds@$version"
 }
 
+# Karpenter's own charts (karpenter, karpenter-crd) at the pinned release, from
+# the same module zip: make e2e renders the stacks' Karpenter releases with
+# them (the Terraform releases pull them from an OCI registry unreachable here).
+install_karpenter_charts() {
+  local version="$KARPENTER_CRDS_VERSION" module=github.com/aws/karpenter-provider-aws
+  local target="$TOOLS/karpenter-charts/v$version"
+  if stamp_ok "karpenter-charts@$version" && [[ -f "$target/karpenter/Chart.yaml" && -f "$target/karpenter-crd/Chart.yaml" ]]; then
+    log "karpenter charts v$version present (skip)"
+    return
+  fi
+  local json zip
+  json="$(GOFLAGS=-mod=mod GOTOOLCHAIN=local go -C "$TOOLS" mod download -json "$module@v$version" || true)"
+  zip="$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
+  [[ -n "$zip" && -f "$zip" ]] || { log "could not download $module@v$version:"; printf '%s\n' "$json" >&2; exit 1; }
+  rm -rf "$target"
+  mkdir -p "$target"
+  python3 - "$zip" "$module@v$version/charts/" "$target" <<'PY'
+import os, sys, zipfile
+archive, prefix, target = sys.argv[1:4]
+with zipfile.ZipFile(archive) as z:
+    for name in z.namelist():
+        if name.startswith(prefix) and not name.endswith('/'):
+            path = os.path.join(target, name[len(prefix):])
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, 'wb') as out:
+                out.write(z.read(name))
+PY
+  stamp_set "karpenter-charts@$version"
+}
+
 install_schemas() {
   # kubeconform reads <dir>/<group>/<kind>_<version>.json (scripts/crd-to-jsonschema.mjs).
   local lbc_crds="$TOOLS/lbc-crds/$LBC_CRD_MODULE_VERSION"
@@ -321,7 +351,7 @@ for group in "${groups[@]}"; do
     go) install_go ;;
     python) install_python ;;
     apt) install_apt ;;
-    crds) install_karpenter_crds ;;
+    crds) install_karpenter_crds; install_karpenter_charts ;;
     schemas) install_schemas ;;
     *) log "unknown group '$group' (expected node, go, python, apt, crds, schemas, kube, aws-provider)"; exit 2 ;;
   esac

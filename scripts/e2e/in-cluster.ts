@@ -4,13 +4,25 @@
  * Terraform evaluated it against the moto deployment, turned into manifests:
  * local charts rendered by helm, kubernetes_* resources converted to objects.
  */
-import { mkdtempSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { isAbsolute, join } from 'path';
 import { stringify } from 'yaml';
 import type { PreparedStack } from './stacks';
-import { terraform } from './terraform';
-import { ApiServer, ensureNamespace, helmTemplate, serverSideApply } from './kube';
+import { ROOT, terraform } from './terraform';
+import { ApiServer, ensureNamespace, helmTemplate, KARPENTER_VERSION, serverSideApply } from './kube';
+
+/**
+ * Charts the stacks install from remote repositories whose source at the same
+ * release the Go module proxy serves (scripts/install-tools.sh crds): rendered
+ * from there. Other remote charts are listed as not fetchable.
+ */
+export const REMOTE_CHART_SOURCES: readonly { readonly repository: string; readonly chart: string; readonly version: string; readonly dir: string }[] = ['karpenter', 'karpenter-crd'].map((chart) => ({
+  repository: 'oci://public.ecr.aws/karpenter',
+  chart,
+  version: KARPENTER_VERSION,
+  dir: join(ROOT, '.tools', 'karpenter-charts', `v${KARPENTER_VERSION}`, chart),
+}));
 
 /** kubernetes_<name>_v1 -> apiVersion and kind. Add a line when a stack uses a new kubernetes_* type. */
 export const KUBERNETES_KINDS: Readonly<Record<string, readonly [string, string]>> = {
@@ -99,11 +111,15 @@ export async function applyInCluster(server: ApiServer, stack: PreparedStack, ev
     }
     if (res.type !== 'helm_release') throw new Error(`${stack.name}: ${res.type} is neither a helm_release nor a kubernetes_* resource; teach scripts/e2e/in-cluster.ts to render it`);
     const release = config as unknown as HelmReleaseConfig;
+    let chartDir = isAbsolute(release.chart) ? release.chart : join(stack.dir, release.chart);
     if (release.repository) {
-      report.remote.push({ address: res.address, chart: `${release.repository}/${release.chart}@${release.version ?? 'latest'}` });
-      continue;
+      const source = REMOTE_CHART_SOURCES.find((c) => c.repository === release.repository && c.chart === release.chart && c.version === release.version);
+      if (!source || !existsSync(join(source.dir, 'Chart.yaml'))) {
+        report.remote.push({ address: res.address, chart: `${release.repository}/${release.chart}@${release.version ?? 'latest'}` });
+        continue;
+      }
+      chartDir = source.dir;
     }
-    const chartDir = isAbsolute(release.chart) ? release.chart : join(stack.dir, release.chart);
     const namespace = release.namespace ?? 'default';
     await ensureNamespace(server, namespace);
     const scratch = mkdtempSync(join(tmpdir(), 'e2e-release-'));

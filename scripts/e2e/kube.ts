@@ -34,12 +34,15 @@ const installerPin = (name: string): string => {
   return m[1];
 };
 
+/** Karpenter release of the CRDs and charts in .tools (kept in step with the config's karpenter.version by a test). */
+export const KARPENTER_VERSION = installerPin('KARPENTER_CRDS_VERSION');
+
 /**
  * CRDs installed before anything is applied: one line per source (a
  * directory of CRD YAML files that scripts/install-tools.sh fills).
  */
 export const CRD_SOURCES: readonly { readonly name: string; readonly dir: string }[] = [
-  { name: 'Karpenter (NodePool, EC2NodeClass, NodeClaim)', dir: join(TOOLS, 'karpenter-crds', `v${installerPin('KARPENTER_CRDS_VERSION')}`) },
+  { name: 'Karpenter (NodePool, EC2NodeClass, NodeClaim)', dir: join(TOOLS, 'karpenter-crds', `v${KARPENTER_VERSION}`) },
   { name: 'AWS Load Balancer Controller (TargetGroupBinding)', dir: join(TOOLS, 'lbc-crds', installerPin('LBC_CRD_MODULE_VERSION')) },
 ];
 
