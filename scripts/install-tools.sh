@@ -155,6 +155,7 @@ install_karpenter_charts() {
     log "karpenter charts v$version present (skip)"
     return
   fi
+  log "karpenter charts v$version from $module@v$version"
   local json zip
   json="$(GOFLAGS=-mod=mod GOTOOLCHAIN=local go -C "$TOOLS" mod download -json "$module@v$version" || true)"
   zip="$(sed -n 's/^[[:space:]]*"Zip": "\(.*\)",\{0,1\}$/\1/p' <<<"$json")"
@@ -166,7 +167,7 @@ import os, sys, zipfile
 archive, prefix, target = sys.argv[1:4]
 with zipfile.ZipFile(archive) as z:
     for name in z.namelist():
-        if name.startswith(prefix) and not name.endswith('/'):
+        if name.startswith((prefix + 'karpenter/', prefix + 'karpenter-crd/')) and not name.endswith('/'):
             path = os.path.join(target, name[len(prefix):])
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, 'wb') as out:

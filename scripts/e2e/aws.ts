@@ -165,7 +165,7 @@ handler(event, { awsRequestId: 'e2e', getRemainingTimeInMillis: () => 60000 }).t
   if (!result || result.batchItemFailures.length > 0) throw new Error(`handler reported failures: ${stdout}`);
 
   const { Commands } = await clients.ssm.send(new ListCommandsCommand({}));
-  const sent = (Commands ?? []).find((c) => c.DocumentName === document.name && c.Parameters?.key?.[0] === key);
+  const sent = (Commands ?? []).find((c) => c.DocumentName === document.name && c.Parameters?.key?.[0] === key && c.Parameters?.action?.[0] === 'copy');
   if (!sent) throw new Error(`no SendCommand with document ${document.name} and key ${key}; commands: ${JSON.stringify(Commands)}`);
   const target = sent.Targets?.[0];
   if (target?.Key !== `tag:${environment.TARGET_TAG_KEY}` || target.Values?.[0] !== environment.TARGET_TAG_VALUE) throw new Error(`SendCommand targets ${JSON.stringify(sent.Targets)}`);
