@@ -18,6 +18,7 @@ OUTDIR="${1:-cdktf.out}"
 if [[ "${VALIDATE_PROVIDERS:-registry}" == dev ]]; then
   ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   outdirs=("$OUTDIR")
+  mkdir -p "$ROOT/.deploy-proof/synth"
   for config in "$ROOT"/config/examples/*.yaml; do
     out="$ROOT/.deploy-proof/synth/$(basename "$config" .yaml)"
     COMFYUI_CONFIG="$config" CDKTF_OUTDIR="$out" node "$ROOT/.build/main.js" >/dev/null

@@ -3,7 +3,7 @@
  * far as moto implements it, the model-sync path driven through what was
  * deployed, then everything destroyed and checked gone.
  */
-import { GetBucketNotificationConfigurationCommand, ListBucketsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetBucketNotificationConfigurationCommand, ListBucketsCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { execFileSync } from 'child_process';
@@ -169,6 +169,9 @@ handler(event, { awsRequestId: 'e2e', getRemainingTimeInMillis: () => 60000 }).t
   if (!sent) throw new Error(`no SendCommand with document ${document.name} and key ${key}; commands: ${JSON.stringify(Commands)}`);
   const target = sent.Targets?.[0];
   if (target?.Key !== `tag:${environment.TARGET_TAG_KEY}` || target.Values?.[0] !== environment.TARGET_TAG_VALUE) throw new Error(`SendCommand targets ${JSON.stringify(sent.Targets)}`);
+  // The test's object is not Terraform's: remove every version so the bucket (force_destroy off) can be destroyed.
+  const { Versions, DeleteMarkers } = await clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+  for (const v of [...(Versions ?? []), ...(DeleteMarkers ?? [])]) await clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: v.Key!, VersionId: v.VersionId }));
   return `uploaded s3://${bucket}/${key} -> ${records.length} message(s) on ${QueueUrl} -> handler (deployed env) -> SendCommand ${document.name} key=${JSON.stringify(key)} targets ${target.Key}=${target.Values?.[0]}`;
 }
 
@@ -230,7 +233,6 @@ export async function runAwsSide(prepared: readonly PreparedStack[], afterApply:
         }),
       );
     }
-    // The model the test uploaded is not Terraform's: buckets with objects would block destroy (force_destroy is off), so it is checked here.
     const leftovers = (await motoInventory(moto)).filter((i) => !baseline.has(i));
     if (leftovers.length > 0) throw new Error(`moto still holds after terraform destroy: ${leftovers.join('; ')}`);
     log('destroyed every stack; moto holds nothing the stacks created');

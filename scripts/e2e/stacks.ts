@@ -81,11 +81,12 @@ export function readStacks(outdir: string): SynthStack[] {
   });
 }
 
-/** The stack a `terraform_remote_state` block reads, from its local backend path. */
+/** The stack a `terraform_remote_state` block reads, from its state path (local backend) or key (s3 backend). */
 export function remoteStateProducer(config: Record<string, unknown>): string {
-  const path = String((config.config as { path?: string } | undefined)?.path ?? '');
-  const m = /terraform\.([^/]+)\.tfstate$/.exec(path);
-  if (!m) throw new Error(`cannot tell which stack terraform_remote_state reads (path ${JSON.stringify(path)})`);
+  const settings = (config.config ?? {}) as { path?: string; key?: string };
+  const location = String(settings.path ?? settings.key ?? '');
+  const m = /(?:^|\/)(?:terraform\.)?([^/]+)\.tfstate$/.exec(location);
+  if (!m) throw new Error(`cannot tell which stack terraform_remote_state reads (${config.backend} backend at ${JSON.stringify(location)})`);
   return m[1];
 }
 
@@ -212,8 +213,12 @@ export function prepareStack(
   delete tf.terraform.backend;
   const dir = join(options.workDir, stack.name);
   for (const rs of Object.values(tf.data?.terraform_remote_state ?? {})) {
-    (rs as { config: { path: string } }).config.path = join(options.workDir, remoteStateProducer(rs), 'terraform.tfstate');
+    const body = rs as { backend: string; config: Record<string, unknown> };
+    body.config = { path: join(options.workDir, remoteStateProducer(rs), 'terraform.tfstate') };
+    body.backend = 'local';
   }
+  // Empty sections are invalid in Terraform JSON.
+  for (const section of ['locals', 'output'] as const) if (tf[section] && Object.keys(tf[section]!).length === 0) delete tf[section];
 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(options.workDir, { recursive: true });
