@@ -72,33 +72,46 @@ function goFiles(dir) {
  */
 export function cutProvider(providerDir, services) {
   const serviceRoot = join(providerDir, 'internal/service');
-  const compiled = new Set(services);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const pkg of [...compiled]) {
-      for (const file of goFiles(join(serviceRoot, pkg))) {
-        for (const m of readFileSync(file, 'utf8').matchAll(/"github\.com\/hashicorp\/terraform-provider-aws\/internal\/service\/([a-z0-9]+)["/]/g)) {
-          if (!compiled.has(m[1])) {
-            compiled.add(m[1]);
-            grew = true;
-          }
-        }
-      }
-    }
-  }
+  const clientsPath = join(providerDir, CLIENT_REGISTRY);
+  const clients = readFileSync(clientsPath, 'utf8');
+  // Client accessor -> the service package that must be registered for it to work
+  // (the accessor looks its client factory up among the registered packages).
+  const namesPath = join(providerDir, 'names/consts_gen.go');
+  const names = new Map(existsSync(namesPath) ? [...readFileSync(namesPath, 'utf8').matchAll(/^\t([A-Za-z0-9]+)\s*=\s*"([a-z0-9]+)"$/gm)].map((m) => [m[1], m[2]]) : []);
+  const owner = new Map(
+    [...clients.matchAll(/\nfunc \(c \*AWSClient\) ([A-Za-z0-9]+)\(ctx context\.Context\)[^\n]*\{\n[^\n]*names\.([A-Za-z0-9]+)[,)]/g)]
+      .map((m) => [m[1], names.get(m[2])])
+      .filter(([, pkg]) => pkg && existsSync(join(serviceRoot, pkg))),
+  );
 
-  // Client accessors called anywhere that is compiled: kept service packages
-  // and everything under internal/ that is not a service package.
+  // Client accessors called by compiled code: everything under internal/ that is
+  // built into the provider binary and is not a service package, plus the
+  // compiled service packages (test helpers and generators are not built in).
   const called = new Set();
   const scan = (file) => {
     for (const m of readFileSync(file, 'utf8').matchAll(/\.([A-Z][A-Za-z0-9]*Client)\(ctx\)/g)) called.add(m[1]);
   };
   for (const name of readdirSync(join(providerDir, 'internal'))) {
     const path = join(providerDir, 'internal', name);
-    if (name === 'service' || !statSync(path).isDirectory()) continue;
+    if (['service', 'acctest', 'generate', 'sweep'].includes(name) || !statSync(path).isDirectory()) continue;
     goFiles(path).filter((f) => !f.endsWith('awsclient_gen.go')).forEach(scan);
   }
-  for (const pkg of compiled) goFiles(join(serviceRoot, pkg)).forEach(scan);
+  const compiled = new Set();
+  const pending = [...services];
+  while (pending.length > 0) {
+    const pkg = pending.pop();
+    if (compiled.has(pkg)) continue;
+    compiled.add(pkg);
+    for (const file of goFiles(join(serviceRoot, pkg))) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/"github\.com\/hashicorp\/terraform-provider-aws\/internal\/service\/([a-z0-9]+)["/]/g)) pending.push(m[1]);
+      for (const m of text.matchAll(/\.([A-Z][A-Za-z0-9]*Client)\(ctx\)/g)) called.add(m[1]);
+    }
+    for (const method of called) if (owner.has(method)) pending.push(owner.get(method));
+  }
+  // Calls found in non-service code after the loop started are covered too.
+  for (const method of called) if (owner.has(method) && !compiled.has(owner.get(method))) throw new Error(`client ${method} of ${owner.get(method)} called but not compiled`);
+  const registeredSet = [...compiled].filter((pkg) => existsSync(join(serviceRoot, pkg, 'service_package_gen.go'))).sort();
 
   // service_packages_gen.go: keep the kept packages' imports and constructor calls.
   const registryPath = join(providerDir, SERVICE_REGISTRY);
@@ -107,21 +120,19 @@ export function cutProvider(providerDir, services) {
     .split('\n')
     .filter((line) => {
       const imp = line.match(/^\t"github\.com\/hashicorp\/terraform-provider-aws\/internal\/service\/([a-z0-9]+)"$/);
-      if (imp) return services.includes(imp[1]);
+      if (imp) return registeredSet.includes(imp[1]);
       const call = line.match(/^\t\t([a-z0-9]+)\.ServicePackage\(ctx\),$/);
-      if (call) return services.includes(call[1]);
+      if (call) return registeredSet.includes(call[1]);
       return true;
     })
     .join('\n');
   const registered = [...keptRegistry.matchAll(/^\t\t([a-z0-9]+)\.ServicePackage\(ctx\),$/gm)].map((m) => m[1]);
-  if (registered.length !== services.length) {
-    throw new Error(`${SERVICE_REGISTRY}: expected ${services.length} service packages after the cut, found ${registered.length} (generator format changed?)`);
+  if (registered.length !== registeredSet.length) {
+    throw new Error(`${SERVICE_REGISTRY}: expected ${registeredSet.length} service packages after the cut, found ${registered.length} (generator format changed?)`);
   }
   writeFileSync(registryPath, keptRegistry);
 
   // awsclient_gen.go: drop accessor methods nothing calls, then the SDK imports they used.
-  const clientsPath = join(providerDir, CLIENT_REGISTRY);
-  const clients = readFileSync(clientsPath, 'utf8');
   const methodRe = /\nfunc \(c \*AWSClient\) ([A-Za-z0-9]+)\(ctx context\.Context\) \*([a-z0-9]+)\.Client \{\n[^\n]*\n\}\n/g;
   const keptSdk = new Set();
   let keptMethods = 0;
@@ -139,7 +150,7 @@ export function cutProvider(providerDir, services) {
     })
     .join('\n');
   writeFileSync(clientsPath, body);
-  return { compiled: [...compiled].sort(), clients: keptMethods };
+  return { compiled: [...compiled].sort(), registered: registeredSet, clients: keptMethods };
 }
 
 function main(argv) {
@@ -161,8 +172,8 @@ function main(argv) {
     const types = synthesizedAwsTypes(outdirs);
     const services = servicesFor(types, typeOwners(providerDir));
     if (cut) {
-      const { compiled, clients } = cutProvider(providerDir, services);
-      process.stderr.write(`aws provider cut: ${types.length} aws_* types -> ${services.length} service packages registered, ${compiled.length} compiled, ${clients} SDK clients\n`);
+      const { compiled, registered, clients } = cutProvider(providerDir, services);
+      process.stderr.write(`aws provider cut: ${types.length} aws_* types -> ${services.length} service packages own them; ${registered.length} registered (with those whose clients they call), ${compiled.length} compiled, ${clients} SDK clients\n`);
     }
     process.stdout.write(`${services.join('\n')}\n`);
     return 0;
