@@ -296,7 +296,8 @@ install_aws_provider() {
   local module_dir
   module_dir="$(go_module_dir "$module@$AWS_PROVIDER_MODULE_VERSION")"
   services="$(node "$ROOT/scripts/aws-provider-services.mjs" --provider "$module_dir" "${synth_dirs[@]}")"
-  key="$(sha256sum <<<"$services" | cut -c1-12)"
+  # Keyed by the services and by the cut itself (a change to the script rebuilds).
+  key="$(cat <(printf '%s\n' "$services") "$ROOT/scripts/aws-provider-services.mjs" | sha256sum | cut -c1-12)"
   target="$TOOLS/terraform-providers/aws/$AWS_PROVIDER_MODULE_VERSION/$key"
   if [[ -x "$target/terraform-provider-aws" ]]; then
     log "terraform-provider-aws $AWS_PROVIDER_MODULE_VERSION ($(wc -l <<<"$services") services, $key) present (skip)"

@@ -14,7 +14,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { MOTO_ENV, Moto, motoClients, startMoto } from '../../__tests__/model-sync/moto';
 import { newGapMessage } from './gaps';
 import { dependencyWaves, PreparedStack } from './stacks';
-import { devProviderDir, failedAddresses, stateResources, terraform, terraformEnv } from './terraform';
+import { devProviderDir, errorBlocks, failedAddresses, stateResources, terraform, terraformEnv } from './terraform';
 
 /** Per-stack result, for docs/verification.md. */
 export interface StackApply {
@@ -59,9 +59,12 @@ async function applyStack(stack: PreparedStack, env: NodeJS.ProcessEnv): Promise
   const started = Date.now();
   const result = await terraform(stack.dir, ['apply', '-auto-approve', '-input=false', '-no-color', '-parallelism=10'], env);
   if (result.code !== 0) {
-    const failed = failedAddresses(result.stderr);
-    const output = result.stderr.trim() || result.stdout.trim().split('\n').slice(-20).join('\n');
-    throw new Error(failed.length > 0 ? failed.map((a) => newGapMessage(stack.name, a, output)).join('\n\n') : `terraform apply failed in ${stack.name}:\n${output}`);
+    const blocks = errorBlocks(result.stderr);
+    const messages = blocks.map((b) => {
+      const [address] = failedAddresses(b);
+      return address && !address.startsWith('data.terraform_remote_state.') ? newGapMessage(stack.name, address, b) : `terraform apply failed in ${stack.name}:\n${b}`;
+    });
+    throw new Error(messages.length > 0 ? messages.join('\n\n') : `terraform apply failed in ${stack.name}:\n${result.stderr.trim() || result.stdout.trim().split('\n').slice(-20).join('\n')}`);
   }
   const created = stateResources(join(stack.dir, 'terraform.tfstate'));
   const missing = stack.resources.filter((a) => !created.includes(a));
@@ -212,10 +215,10 @@ export async function runAwsSide(prepared: readonly PreparedStack[], afterApply:
   try {
     const baseline = new Set(await motoInventory(moto));
     for (const stack of prepared) writeFileSync(join(stack.dir, 'moto_override.tf.json'), `${JSON.stringify(motoProviderOverride(moto.endpoint, services), null, 2)}\n`);
-    const waves = dependencyWaves(prepared.map((p) => ({ ...p, tf: JSON.parse(readFileSync(join(p.dir, 'cdk.tf.json'), 'utf8')) })));
+    const waves = dependencyWaves(prepared, (p) => p.dependsOn);
     const applied: StackApply[] = [];
     for (const wave of waves) {
-      const results = await Promise.all(wave.map((s) => applyStack(prepared.find((p) => p.name === s.name)!, env)));
+      const results = await Promise.all(wave.map((s) => applyStack(s, env)));
       for (const r of results) log(`${r.name}: ${r.created} created, ${r.gapSkipped.length + r.dependentSkipped.length} skipped (${r.gapSkipped.length} moto gaps, ${r.dependentSkipped.length} dependents), ${r.inCluster} in-cluster for the API server (${r.seconds.toFixed(1)} s)`);
       applied.push(...results);
     }

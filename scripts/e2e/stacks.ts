@@ -62,6 +62,8 @@ export interface PreparedStack {
   readonly inCluster: InClusterResource[];
   /** Outputs removed because they reference something removed (consumers cascade on them). */
   readonly removedOutputs: Set<string>;
+  /** Stacks whose outputs this one reads. */
+  readonly dependsOn: string[];
 }
 
 /** Types handled by the Kubernetes side, never by moto. */
@@ -229,7 +231,7 @@ export function prepareStack(
   const resources = blocksOf(tf)
     .filter((b) => b.section === 'resource')
     .map((b) => b.address);
-  return { name: stack.name, dir, resources, removed: [...removed.values()], inCluster, removedOutputs };
+  return { name: stack.name, dir, resources, removed: [...removed.values()], inCluster, removedOutputs, dependsOn: stackDependencies(stack) };
 }
 
 /** Prepares every stack in dependency order (producers before consumers). */
@@ -245,12 +247,12 @@ export function prepareStacks(stacks: readonly SynthStack[], options: { readonly
 }
 
 /** Stacks grouped so that each group only reads stacks of earlier groups (applied in parallel within a group). */
-export function dependencyWaves<T extends SynthStack>(stacks: readonly T[]): T[][] {
+export function dependencyWaves<T extends { readonly name: string }>(stacks: readonly T[], dependencies: (stack: T) => string[] = (s) => stackDependencies(s as unknown as SynthStack)): T[][] {
   const byName = new Map(stacks.map((s) => [s.name, s]));
   const done = new Set<string>();
   const waves: T[][] = [];
   while (done.size < stacks.length) {
-    const wave = stacks.filter((s) => !done.has(s.name) && stackDependencies(s).every((d) => done.has(d) || !byName.has(d)));
+    const wave = stacks.filter((s) => !done.has(s.name) && dependencies(s).every((d) => done.has(d) || !byName.has(d)));
     if (wave.length === 0) throw new Error(`cyclic stack dependencies among ${stacks.filter((s) => !done.has(s.name)).map((s) => s.name).join(', ')}`);
     wave.forEach((s) => done.add(s.name));
     waves.push(wave);

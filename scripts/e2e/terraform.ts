@@ -58,3 +58,14 @@ export function stateResources(stateFile: string): string[] {
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { resources?: { mode: string; type: string; name: string; instances: unknown[] }[] };
   return (state.resources ?? []).filter((r) => r.mode === 'managed' && r.instances.length > 0).map((r) => `${r.type}.${r.name}`);
 }
+
+/** Terraform's error diagnostics, one string per `Error:` block, without the box-drawing frame. */
+export function errorBlocks(stderr: string): string[] {
+  const lines = stderr.split('\n').map((l) => l.replace(/^[│╷╵]\s?/, '').trimEnd());
+  const blocks: string[][] = [];
+  for (const line of lines) {
+    if (/^Error: /.test(line)) blocks.push([line]);
+    else if (blocks.length > 0 && line !== '') blocks[blocks.length - 1].push(line);
+  }
+  return blocks.map((b) => b.join('\n'));
+}
