@@ -311,7 +311,8 @@ install_aws_provider() {
     mv "$target/terraform-provider-aws.tmp" "$target/terraform-provider-aws"
     # The CHANGELOG travels with the binary (docs/verification.md: checked against AWS_PROVIDER_PIN).
     cp "$module_dir/CHANGELOG.md" "$target/CHANGELOG.md"
-    printf '%s\n' "$services" >"$target/services.txt"
+    # Every registered service package (endpoint overrides of make e2e cover them all).
+    sed -n 's/^\t\t\([a-z0-9]*\)\.ServicePackage(ctx),$/\1/p' "$src/internal/provider/sdkv2/service_packages_gen.go" >"$target/services.txt"
     rm -rf "${src:?}"
     log "terraform-provider-aws built in $((SECONDS - started)) s"
   fi

@@ -41,6 +41,9 @@ export function motoProviderOverride(endpoint: string, services: readonly string
           skip_credentials_validation: true,
           skip_metadata_api_check: 'true',
           skip_region_validation: true,
+          // Without an account id the provider reads S3 bucket tags with GetBucketTagging instead of S3 Control,
+          // whose <account>.<endpoint> host prefix cannot resolve for 127.0.0.1.
+          skip_requesting_account_id: true,
           s3_use_path_style: true,
           max_retries: 1,
           endpoints: [endpoints],

@@ -15,7 +15,7 @@ export function readGaps(file = GAPS_FILE): Map<string, string> {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${file}: expected a map of <terraform type>: <reason>`);
   const gaps = new Map<string, string>();
   for (const [type, reason] of Object.entries(raw as Record<string, unknown>)) {
-    if (!/^aws_[a-z0-9_]+$/.test(type)) throw new Error(`${file}: ${type}: not an aws_* resource type`);
+    if (!/^aws_[a-z0-9_]+(\.[a-z0-9_.[\]]+)?$/.test(type)) throw new Error(`${file}: ${type}: not an aws_* resource type (or <type>.<attribute reference>)`);
     if (typeof reason !== 'string' || reason.trim().length < 10) throw new Error(`${file}: ${type}: explain what moto lacks (a sentence)`);
     gaps.set(type, reason.trim());
   }
@@ -24,7 +24,7 @@ export function readGaps(file = GAPS_FILE): Map<string, string> {
 
 /** Entries that no synthesized stack uses any more. */
 export function staleGaps(gaps: ReadonlyMap<string, string>, synthesizedTypes: ReadonlySet<string>): string[] {
-  return [...gaps.keys()].filter((t) => !synthesizedTypes.has(t));
+  return [...gaps.keys()].filter((t) => !synthesizedTypes.has(t.split('.')[0]));
 }
 
 /** The message for a resource that moto failed on and the list does not excuse. */

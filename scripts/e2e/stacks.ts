@@ -148,6 +148,19 @@ export function prepareStack(
   const blocks = blocksOf(tf);
   const removed = new Map<string, Removal>();
   for (const b of blocks) if (b.section === 'resource' && options.gaps.has(b.type)) removed.set(b.address, { address: b.address, kind: 'gap', because: b.type });
+  // Attribute gaps (`<type>.<attribute reference>`): moto leaves the attribute empty, so what reads it is skipped.
+  const attributeGaps: { reference: string; gap: string }[] = [];
+  for (const gap of options.gaps) {
+    const dot = gap.indexOf('.');
+    if (dot < 0) continue;
+    const [type, attribute] = [gap.slice(0, dot), gap.slice(dot + 1)];
+    for (const b of blocks) if (b.section === 'resource' && b.type === type) attributeGaps.push({ reference: `${b.address}.${attribute}`, gap });
+  }
+  for (const b of blocks) {
+    const text = JSON.stringify({ ...b.body, depends_on: undefined });
+    const hit = attributeGaps.find((a) => text.includes(a.reference));
+    if (hit && !removed.has(b.address)) removed.set(b.address, { address: b.address, kind: 'gap', because: hit.gap });
+  }
 
   // Outputs of producer stacks that are gone, as the addresses a consumer uses.
   const goneRemote: string[] = [];
