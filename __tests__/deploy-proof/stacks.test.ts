@@ -28,6 +28,7 @@ const producer = stackOf('p', {
     aws_eks_addon: { A: { cluster_name: '${aws_eks_cluster.C.name}' } },
     aws_iam_role: { R: { name: 'r', depends_on: ['aws_eks_addon.A'] }, R_2: { name: '${aws_eks_addon.A.id}' } },
   },
+  data: { aws_security_group: { MadeByAddon: { filter: [{ name: 'group-name', values: ['x'] }], depends_on: ['aws_eks_addon.A'] } } },
   output: { addon: { value: '${aws_eks_addon.A.arn}' }, cluster: { value: '${aws_eks_cluster.C.name}' } },
 });
 const consumer = stackOf('c', {
@@ -60,6 +61,8 @@ describe('prepareStacks', () => {
         { address: 'aws_eks_addon.A', kind: 'gap', because: 'aws_eks_addon' },
         { address: 'aws_iam_role.R_2', kind: 'dependent', because: 'aws_eks_addon.A' },
         { address: 'output.addon', kind: 'dependent', because: 'aws_eks_addon.A' },
+        // a data source reads what its depends_on creates
+        { address: 'data.aws_security_group.MadeByAddon', kind: 'dependent', because: 'aws_eks_addon.A' },
       ]),
     );
     expect(c.removed).toEqual([{ address: 'aws_sqs_queue.Gone', kind: 'dependent', because: 'data.terraform_remote_state.cross-stack-reference-input-p.outputs.addon' }]);

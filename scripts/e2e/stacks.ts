@@ -168,8 +168,9 @@ export function prepareStack(
     for (const out of options.removedOutputsByStack.get(remoteStateProducer(rs)) ?? []) goneRemote.push(`data.terraform_remote_state.${rsName}.outputs.${out}`);
   }
 
-  // Data references cascade; a depends_on edge to a removed resource is only dropped (below).
-  const texts = new Map(blocks.map((b) => [b.address, JSON.stringify({ ...b.body, depends_on: undefined })]));
+  // Data references cascade; a resource's depends_on edge to a removed resource is only dropped (below),
+  // but a data source's depends_on names what creates the thing it reads, so it cascades.
+  const texts = new Map(blocks.map((b) => [b.address, JSON.stringify(b.section === 'data' ? b.body : { ...b.body, depends_on: undefined })]));
   for (let changed = true; changed; ) {
     changed = false;
     for (const b of blocks) {
