@@ -1,4 +1,4 @@
-# ComfyUI on EKS: make synth | test | bench | lint | validate | values | docs | clean
+# ComfyUI on EKS: make synth | test | bench | lint | validate | e2e | values | docs | clean
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -9,7 +9,7 @@ OUTDIR ?= cdktf.out
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .PHONY: tools tools-node
 tools: ## Install every tool the tests need (cached under .tools/)
@@ -28,11 +28,12 @@ typecheck: tools-node ## Type-check everything with tsc (strict)
 	@tsc --noEmit -p tsconfig.json
 
 .PHONY: test
-test: tools ## Run every test: type-check, jest (stacks, config, lambda, chart, scripts)
+test: tools ## Run every test: type-check, jest (stacks, config, lambda, chart, scripts), scanners, terraform validate (make e2e: moto + kube-apiserver, not yet part of test)
 	@$(MAKE) --no-print-directory typecheck
 	@jest --ci
 	@$(MAKE) --no-print-directory scan
 	@$(MAKE) --no-print-directory actionlint
+	@$(MAKE) --no-print-directory validate VALIDATE_PROVIDERS=dev
 
 .PHONY: lint
 lint: tools ## Lint shell scripts
@@ -54,9 +55,17 @@ scan: synth ## Security scanners (checkov, trivy) on stacks and charts against c
 actionlint: ## Lint .github/workflows (actionlint, with shellcheck on run: steps)
 	@actionlint
 
+# registry: terraform init + validate with the pinned providers from the registry
+# (needs registry access). dev: the AWS provider built by make tools, through
+# dev_overrides in .deploy-proof/terraform.tfrc, no network (what make test runs).
+VALIDATE_PROVIDERS ?= registry
 .PHONY: validate
-validate: synth ## terraform init + validate per stack (needs provider registry access)
-	@scripts/validate.sh $(OUTDIR)
+validate: synth ## terraform validate per stack (VALIDATE_PROVIDERS=registry|dev; make test uses dev: docs/verification.md)
+	@VALIDATE_PROVIDERS=$(VALIDATE_PROVIDERS) scripts/validate.sh $(OUTDIR)
+
+.PHONY: e2e
+e2e: synth ## Apply the stacks to moto and the charts to a local kube-apiserver, drive model sync, destroy (docs/verification.md)
+	@scripts/loopback-only.sh node scripts/run-ts.mjs scripts/e2e/main.ts $(OUTDIR)
 
 .PHONY: docs
 docs: tools-node ## Regenerate docs/configuration.md from config/schema.ts

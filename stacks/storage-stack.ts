@@ -39,7 +39,7 @@ export class StorageStack extends PlatformStack {
         },
       ],
     });
-    const logsTo = (bucket: string) => ({ bucketName: logs.bucketName, prefix: `s3/${bucket}/` });
+    const logsTo = (bucket: string) => ({ bucketName: logs.bucketName, prefix: `s3/${bucket}/`, deliveryPolicy: logs.policy });
 
     const models = new SecureBucket(this, 'ModelsBucket', {
       bucketName: config.models.bucketName ?? bucketName('models'),

@@ -50,6 +50,18 @@ describe('StorageStack', () => {
     expect(synth).toHaveResourceWithProperties(S3BucketLoggingA, { target_prefix: 's3/models/' });
   });
 
+  it('turns access logging on only after the log bucket policy grants logging.s3.amazonaws.com', () => {
+    // GIVEN the log bucket's policy (the one that grants S3 log delivery)
+    const logBucket = Object.entries(parsed.resource.aws_s3_bucket as Record<string, any>).find(([, b]) => /-logs-/.test(b.bucket))![0];
+    const logPolicies = Object.entries(parsed.resource.aws_s3_bucket_policy as Record<string, any>).filter(([, p]) => p.bucket === `\${aws_s3_bucket.${logBucket}.id}`);
+    expect(logPolicies).toHaveLength(1);
+    const logPolicy = `aws_s3_bucket_policy.${logPolicies[0][0]}`;
+    // THEN every PutBucketLogging waits for it (a reference to the bucket name alone would not order them)
+    for (const logging of Object.values(parsed.resource.aws_s3_bucket_logging as Record<string, any>)) {
+      expect(logging.depends_on).toContain(logPolicy);
+    }
+  });
+
   it('names buckets <name>-<env>-<purpose>-<account>-<region> unless overridden', () => {
     expect(synth).toHaveResourceWithProperties(S3Bucket, {
       bucket: expect.stringMatching(/^comfyui-dev-models-\$\{data\.aws_caller_identity\.[A-Za-z_]+\.account_id\}-us-west-2$/),

@@ -13,6 +13,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning';
+import { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 
 /** Where a bucket sends its server access logs. */
@@ -21,6 +22,8 @@ export interface AccessLogTarget {
   readonly bucketName: string;
   /** Key prefix in the log bucket, ending with `/`. */
   readonly prefix: string;
+  /** The log bucket's policy that grants logging.s3.amazonaws.com; logging is turned on only after it exists. */
+  readonly deliveryPolicy: ITerraformDependable;
 }
 
 export interface SecureBucketProps {
@@ -90,6 +93,8 @@ export class SecureBucket extends Construct {
         bucket: this.bucket.id,
         targetBucket: props.accessLogs.bucketName,
         targetPrefix: props.accessLogs.prefix,
+        // The target name alone would let PutBucketLogging run before the grant exists.
+        dependsOn: [props.accessLogs.deliveryPolicy],
       });
     }
 
