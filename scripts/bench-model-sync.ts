@@ -25,6 +25,7 @@ import { modelSyncLambdaEnv, motoClients, startMoto } from '../__tests__/model-s
 import { bundleLambda, findProjectRoot, LambdaBundle } from '../constructs/models/lambda-bundle';
 import { MODEL_SYNC_ENTRY, MODEL_SYNC_RUNTIME } from '../constructs/models/model-sync-function';
 import { modelSyncDocumentContent } from '../constructs/models/model-sync-document';
+import { DEFAULT_MODEL_EXTENSIONS } from '../lambdas/model-sync/keys';
 
 const ROOT = findProjectRoot(MODEL_SYNC_ENTRY);
 const BUCKET = 'comfyui-bench-models-123456789012-us-west-2';
@@ -87,7 +88,7 @@ async function motoFigures(deployed: LambdaBundle) {
           NotificationConfiguration: { QueueConfigurations: [{ QueueArn: Attributes!.QueueArn, Events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'] }] },
         }),
       );
-      await ssm.send(new CreateDocumentCommand({ Name: DOCUMENT, DocumentType: 'Command', DocumentFormat: 'JSON', Content: JSON.stringify(modelSyncDocumentContent({ prefixes: PREFIXES, syncCommand: '/usr/local/bin/comfyui-model-sync', executionTimeoutSeconds: 3600 })) }));
+      await ssm.send(new CreateDocumentCommand({ Name: DOCUMENT, DocumentType: 'Command', DocumentFormat: 'JSON', Content: JSON.stringify(modelSyncDocumentContent({ prefixes: PREFIXES, extensions: DEFAULT_MODEL_EXTENSIONS, syncCommand: '/usr/local/bin/comfyui-model-sync', executionTimeoutSeconds: 3600 })) }));
       if (nodes > 0) {
         await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', InstanceType: 'g6.xlarge', MinCount: nodes, MaxCount: nodes, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'comfyui-model-sync', Value: CLUSTER }] }] }));
       }

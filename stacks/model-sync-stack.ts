@@ -40,6 +40,7 @@ export class ModelSyncStack extends PlatformStack {
     const document = new ModelSyncDocument(this, 'Document', {
       name,
       prefixes: config.models.prefixes,
+      extensions: config.models.allowedExtensions,
       syncCommand: nodeModelPaths(config).syncCommand,
       executionTimeoutSeconds: sync.commandExecutionTimeoutSeconds,
     });
@@ -76,6 +77,7 @@ export class ModelSyncStack extends PlatformStack {
       partition: this.partition,
       bucket: storage.modelsBucket,
       prefixes: config.models.prefixes,
+      extensions: config.models.allowedExtensions,
       queue: queue.queue,
       document,
       targetTag: gpuNodeTag(config),
