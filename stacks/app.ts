@@ -3,7 +3,7 @@
  * outputs into each other's props. `cdktf deploy` follows the same order.
  */
 import { App } from 'cdktf';
-import { nodeModelPaths, PlatformConfig } from '../config';
+import { clusterName, nodeModelPaths, PlatformConfig } from '../config';
 import { renderNodeUserData } from '../constructs/models/node-user-data';
 import { applyPlatformPolicy } from '../constructs/policy';
 import { AppStack } from './app-stack';
@@ -44,6 +44,8 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
     region: config.region,
     modelsDir: nodeModelPaths(config).modelsDir,
     folders: config.models.prefixes,
+    extensions: config.models.allowedExtensions,
+    clusterName: clusterName(config),
     reconcileIntervalMinutes: config.models.reconcileIntervalMinutes,
     parallelDownloads: config.models.parallelDownloads,
   });

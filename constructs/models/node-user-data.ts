@@ -21,6 +21,7 @@ import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { Token } from 'cdktf';
 import { NODE_SYNC_COMMAND } from '../../config/naming';
+import { DEFAULT_MODEL_EXTENSIONS, EXTENSION_PATTERN } from '../../lambdas/model-sync/keys';
 import { gzipDeterministic } from './deterministic-gzip';
 
 /** Inputs of {@link renderNodeUserData}. */
@@ -33,6 +34,10 @@ export interface NodeUserDataProps {
   readonly modelsDir: string;
   /** Model folders synced from the bucket (config.models.prefixes). */
   readonly folders: readonly string[];
+  /** File extensions a model key must end with (config.models.allowedExtensions). Default: DEFAULT_MODEL_EXTENSIONS. */
+  readonly extensions?: readonly string[];
+  /** EKS cluster name: the nodes publish ComfyUI/ModelSync metrics with it. Default: no metrics. */
+  readonly clusterName?: string;
   /** Minutes between reconciles with the bucket (config.models.reconcileIntervalMinutes). */
   readonly reconcileIntervalMinutes: number;
   /** Files a full sync downloads at once. Default: 4. */
@@ -65,7 +70,7 @@ const NODE_FILES: ReadonlyArray<{ readonly source: string; readonly target: stri
   { source: RECONCILE_TIMER, target: `${UNIT_DIR}/${RECONCILE_TIMER}`, mode: '0644' },
 ];
 
-const DEFAULTS = { parallelDownloads: 4 };
+const DEFAULTS = { parallelDownloads: 4, extensions: DEFAULT_MODEL_EXTENSIONS };
 
 /** scripts/node of this project, from the sources (constructs/models) or the esbuild bundle (.build). */
 function defaultScriptsDir(): string {
@@ -92,7 +97,7 @@ function fail(field: string, reason: string, value: unknown): never {
   throw new Error(`renderNodeUserData: ${field} ${reason}, got ${JSON.stringify(value)}`);
 }
 
-function validate(props: NodeUserDataProps): Required<Omit<NodeUserDataProps, 'scriptsDir'>> {
+function validate(props: NodeUserDataProps): Required<Omit<NodeUserDataProps, 'scriptsDir' | 'clusterName'>> & Pick<NodeUserDataProps, 'clusterName'> {
   const merged = { ...DEFAULTS, ...props };
   // A literal name, a cdktf token, or Terraform interpolations inside name characters
   // (`comfyui-dev-models-${data.aws_caller_identity.current.account_id}-us-west-2`).
@@ -115,6 +120,11 @@ function validate(props: NodeUserDataProps): Required<Omit<NodeUserDataProps, 's
   if (!Number.isInteger(merged.reconcileIntervalMinutes) || merged.reconcileIntervalMinutes < 1 || merged.reconcileIntervalMinutes > 1440) {
     fail('reconcileIntervalMinutes', 'must be a whole number of minutes from 1 to 1440', merged.reconcileIntervalMinutes);
   }
+  if (merged.extensions.length === 0) fail('extensions', 'must list at least one file extension', merged.extensions);
+  for (const extension of merged.extensions) {
+    if (!EXTENSION_PATTERN.test(extension)) fail('extensions', 'must be a dot and 1-16 lowercase letters or digits', extension);
+  }
+  if (merged.clusterName !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(merged.clusterName)) fail('clusterName', 'must be an EKS cluster name', merged.clusterName);
   if (!Number.isInteger(merged.parallelDownloads) || merged.parallelDownloads < 1 || merged.parallelDownloads > 99) {
     fail('parallelDownloads', 'must be a whole number from 1 to 99', merged.parallelDownloads);
   }
@@ -170,6 +180,8 @@ export function renderNodeUserData(props: NodeUserDataProps): string {
     `MODELS_REGION=${p.region}`,
     `MODELS_DIR=${p.modelsDir}`,
     `MODEL_FOLDERS=${p.folders.join(' ')}`,
+    `MODEL_EXTENSIONS=${p.extensions.join(' ')}`,
+    ...(p.clusterName ? [`CLUSTER_NAME=${p.clusterName}`] : []),
     `SYNC_PARALLEL_DOWNLOADS=${p.parallelDownloads}`,
   ].join('\n');
 
