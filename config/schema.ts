@@ -234,7 +234,7 @@ export const modelsSchema = z
       .default([...DEFAULT_MODEL_EXTENSIONS])
       .describe('File extensions a model key must end with (ASCII case-insensitive); the Lambda and every node refuse other keys, and folders may not end in one (no file/folder clash). The default takes every format ComfyUI loads, pickle-based ones (.ckpt .pt .pt2 .pth .bin .pkl) included; production: [".safetensors", ".sft", ".gguf"] (docs/models.md).'),
     publisherPrincipalArns: z
-      .array(z.string().regex(/^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@\/*-]+|sts::\d{12}:assumed-role\/[\w+=,.@*-]+\/[\w+=,.@*-]+)$/, 'must be an IAM role or user ARN (wildcards * allowed in the name)'))
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/*-]+$/, 'must be an IAM role or user ARN, such as arn:aws:iam::123456789012:role/model-publisher (wildcards * allowed in the name)'))
       .default([])
       .describe('IAM principals allowed to write and delete objects in the models bucket. Set: the bucket policy denies PutObject/DeleteObject (and ACL, retention, legal hold, restore and replication writes) to every other principal, whatever its IAM policies say. Empty: who may write is decided by IAM alone (docs/models.md).'),
     reconcileIntervalMinutes: z.number().int().min(1).max(1440).default(5).describe('How often every node reconciles its models with the bucket.'),

@@ -234,6 +234,18 @@ describe('CapacityStack', () => {
       ]);
     });
 
+    it('publishes model-sync metrics to the ComfyUI/ModelSync namespace only', () => {
+      expect(doc(parsed, 'GpuNodeRole_ModelSyncMetricsDocument').statement).toEqual([
+        {
+          sid: 'PublishModelSyncMetrics',
+          effect: 'Allow',
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          condition: [{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: ['ComfyUI/ModelSync'] }],
+        },
+      ]);
+    });
+
     it('writes model-sync command output only to the model-sync log group', () => {
       const policy = doc(parsed, 'GpuNodeRole_CommandLogsDocument');
       const group = 'arn:${data.aws_partition.Partition.partition}:logs:us-west-2:${data.aws_caller_identity.Account.account_id}:log-group:/aws/ssm/comfyui-dev-model-sync';

@@ -8,6 +8,7 @@ import { NODE_SYNC_COMMAND } from '../../config/naming';
 import { NodeUserDataProps, renderNodeUserData, stripComments, USER_DATA_BOUNDARY } from '../../constructs/models/node-user-data';
 import { StorageStack } from '../../stacks/storage-stack';
 import { testConfig } from '../helpers/config';
+import { DEFAULT_MODEL_EXTENSIONS } from '../../lambdas/model-sync/keys';
 import { envFile, installedFiles, parseMime, payloadGzip, payloadScript, shellPart } from './user-data-parts';
 
 const SCRIPTS = path.join(__dirname, '..', '..', 'scripts', 'node');
@@ -60,13 +61,17 @@ describe('renderNodeUserData: MIME document', () => {
         `MODELS_REGION=${config.region}`,
         'MODELS_DIR=/mnt/models',
         `MODEL_FOLDERS=${config.models.prefixes.join(' ')}`,
+        `MODEL_EXTENSIONS=${DEFAULT_MODEL_EXTENSIONS.join(' ')}`,
         'SYNC_PARALLEL_DOWNLOADS=4',
         '',
       ].join('\n'),
     );
     expect(envFile(renderNodeUserData({ ...BASE, parallelDownloads: 8, modelsDir: '/data/models', folders: ['checkpoints'] }))).toContain(
-      'MODELS_DIR=/data/models\nMODEL_FOLDERS=checkpoints\nSYNC_PARALLEL_DOWNLOADS=8\n',
+      'MODELS_DIR=/data/models\nMODEL_FOLDERS=checkpoints\n',
     );
+    const custom = envFile(renderNodeUserData({ ...BASE, extensions: ['.safetensors'], clusterName: 'comfyui-prod' }));
+    expect(custom).toContain('MODEL_EXTENSIONS=.safetensors\nCLUSTER_NAME=comfyui-prod\n');
+    expect(() => renderNodeUserData({ ...BASE, extensions: ['safetensors'] })).toThrow('renderNodeUserData: extensions must be a dot');
   });
 
   it('installs the scripts/node files byte for byte (comments stripped), with their modes, and the drop-ins', () => {

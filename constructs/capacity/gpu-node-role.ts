@@ -15,6 +15,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { Construct } from 'constructs';
+import { MODEL_SYNC_METRICS_NAMESPACE } from '../models/model-sync-metrics';
 import { BucketRef } from '../../stacks/contracts';
 
 /**
@@ -116,6 +117,21 @@ export class GpuNodeRole extends Construct {
       ],
     });
     new IamRolePolicy(this, 'CommandLogs', { name: 'model-sync-command-logs', role: this.role.name, policy: commandLogs.json });
+
+    // comfyui-model-sync publishes ComfyUI/ModelSync metrics; PutMetricData has no
+    // resource ARN, so the namespace condition is what keeps the node to its own metrics.
+    const metrics = new DataAwsIamPolicyDocument(this, 'ModelSyncMetricsDocument', {
+      statement: [
+        {
+          sid: 'PublishModelSyncMetrics',
+          effect: 'Allow',
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          condition: [{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: [MODEL_SYNC_METRICS_NAMESPACE] }],
+        },
+      ],
+    });
+    new IamRolePolicy(this, 'ModelSyncMetrics', { name: 'model-sync-metrics', role: this.role.name, policy: metrics.json });
 
     this.instanceProfile = new IamInstanceProfile(this, 'InstanceProfile', { name: props.name, role: this.role.name });
 

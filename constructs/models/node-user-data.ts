@@ -90,7 +90,8 @@ function defaultScriptsDir(): string {
 export function stripComments(text: string): string {
   const lines = text.split('\n');
   const kept = lines.filter((line, i) => (i === 0 && line.startsWith('#!')) || !/^\s*(#.*)?$/.test(line));
-  return `${kept.join('\n')}\n`;
+  // Indentation means nothing to bash or systemd and costs user-data bytes (EC2 allows 16 KiB).
+  return `${kept.map((line) => line.replace(/^[ \t]+/, '')).join('\n')}\n`;
 }
 
 function fail(field: string, reason: string, value: unknown): never {
