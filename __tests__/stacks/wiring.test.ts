@@ -100,7 +100,7 @@ describe('models: node bootstrap, chart, Lambda and SSM document agree', () => {
     const files = installedFiles(userData);
     expect(files.get(paths.syncCommand)).toEqual({ content: expect.stringMatching(/^#!\/usr\/bin\/env bash\n/), mode: '0755' });
     const document = JSON.parse(only(modelSync, 'aws_ssm_document').content);
-    expect(document.mainSteps.map((step: any) => step.inputs.runCommand.at(-1))).toEqual([`exec ${paths.syncCommand} "$SSM_action" "$SSM_key"`]);
+    expect(document.mainSteps.map((step: any) => step.inputs.runCommand.at(-1))).toEqual([`exec ${paths.syncCommand} apply "$SSM_changes"`]);
     const execs = [...files].filter(([name]) => name.endsWith('.service')).flatMap(([, f]) => f.content.split('\n').filter((l) => l.startsWith('ExecStart=')));
     expect(execs.length).toBeGreaterThan(0);
     for (const line of execs) expect(line.startsWith(`ExecStart=${paths.syncCommand} `)).toBe(true);
