@@ -457,6 +457,11 @@ describe('concurrency: SSM commands while a download or a full sync is under way
    * a slow listing or a slow download, with something else happening meanwhile.
    */
   function pauseAfter(call: string): { paused: string; resume: string } {
+    return pauseWhen(() => `[[ " $* " == *" ${call} "* ]]`);
+  }
+
+  /** Like pauseAfter, for any bash `condition` (given the paused marker path), after optional `prelude` lines. */
+  function pauseWhen(condition: (paused: string) => string, prelude: (paused: string) => string[] = () => []): { paused: string; resume: string } {
     checkpoint += 1;
     const paused = path.join(node.dir, `paused-${checkpoint}`);
     const resume = path.join(node.dir, `resume-${checkpoint}`);
@@ -465,7 +470,8 @@ describe('concurrency: SSM commands while a download or a full sync is under way
         '#!/usr/bin/env bash',
         '"$REAL_AWS" "$@"',
         'rc=$?',
-        `if [[ " $* " == *" ${call} "* ]]; then`,
+        ...prelude(paused),
+        `if ${condition(paused)}; then`,
         `  touch ${paused}`,
         `  for ((i = 0; i < 600; i++)); do [[ -e ${resume} ]] && break; sleep 0.05; done`,
         'fi',
@@ -547,25 +553,11 @@ describe('concurrency: SSM commands while a download or a full sync is under way
   it('a delete that lands between a copy\'s post-download check and its rename is never undone', async () => {
     const key = 'loras/deleted before the rename.safetensors';
     await put(bucket, key, 'doomed lora');
-    checkpoint += 1;
-    const paused = path.join(node.dir, `paused-${checkpoint}`);
-    const resume = path.join(node.dir, `resume-${checkpoint}`);
-    const downloaded = path.join(node.dir, `downloaded-${checkpoint}`);
     // Pauses after the first S3 call that follows the download: the copy's second look at the bucket.
-    node.addShims({
-      aws: [
-        '#!/usr/bin/env bash',
-        '"$REAL_AWS" "$@"',
-        'rc=$?',
-        `if [[ " $* " == *" s3 cp "* ]]; then touch ${downloaded}; exit $rc; fi`,
-        `if [[ -e ${downloaded} && ! -e ${paused} ]]; then`,
-        `  touch ${paused}`,
-        `  for ((i = 0; i < 600; i++)); do [[ -e ${resume} ]] && break; sleep 0.05; done`,
-        'fi',
-        'exit $rc',
-        '',
-      ].join('\n'),
-    });
+    const { paused, resume } = pauseWhen(
+      (marker) => `[[ -e ${marker}.downloaded && ! -e ${marker} ]]`,
+      (marker) => [`if [[ " $* " == *" s3 cp "* ]]; then touch ${marker}.downloaded; exit $rc; fi`],
+    );
     const copy = node.runInBackground(['copy', key]);
     await waitFor(paused, 'the copy\'s check after its download');
     node.clearShims();
