@@ -42,6 +42,7 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const nodeUserData = renderNodeUserData({
     modelsBucketName: storage.outputs.modelsBucket.name,
     region: config.region,
+    nodeFiles: capacity.outputs.nodeFiles,
     modelsDir: nodeModelPaths(config).modelsDir,
     folders: config.models.prefixes,
     extensions: config.models.allowedExtensions,

@@ -2,16 +2,18 @@
  * Capacity stack: Karpenter's AWS side. The controller's Pod Identity role,
  * the GPU node role, instance profile and access entry, the interruption
  * queue and its EventBridge rules, and the AWS Load Balancer Controller's
- * Pod Identity role. AWS only: the in-cluster half (Helm releases, NodePool,
+ * Pod Identity role, and the SSM document GPU nodes install the model-sync
+ * command and units from at boot. AWS only: the in-cluster half (Helm releases, NodePool,
  * EC2NodeClass) is the cluster-addons stack.
  */
 import { Construct } from 'constructs';
-import { modelSyncCommandLogGroup, PlatformConfig } from '../config';
+import { modelSyncCommandLogGroup, nodeFilesDocumentName, PlatformConfig } from '../config';
 import { LOAD_BALANCER_CONTROLLER_NAMESPACE, loadBalancerControllerStatements } from '../constructs/addons/load-balancer-controller-policy';
 import { GpuNodeRole } from '../constructs/capacity/gpu-node-role';
 import { InterruptionQueue } from '../constructs/capacity/interruption-queue';
 import { karpenterControllerStatements } from '../constructs/capacity/karpenter-controller-policy';
 import { PodIdentityRole } from '../constructs/identity/pod-identity-role';
+import { NodeFilesDocument } from '../constructs/models/node-files-document';
 import { CapacityOutputs, ClusterOutputs, StorageOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
 
@@ -33,6 +35,8 @@ export class CapacityStack extends PlatformStack {
     const { config, cluster, storage } = props;
     const { accountId, partition } = this;
 
+    const nodeFiles = new NodeFilesDocument(this, 'NodeFiles', { name: nodeFilesDocumentName(config) });
+
     const nodeRole = new GpuNodeRole(this, 'GpuNodeRole', {
       name: `${this.prefix}-gpu-node`,
       partition,
@@ -42,6 +46,7 @@ export class CapacityStack extends PlatformStack {
       dataKeyArn: storage.dataKeyArn,
       accountId,
       commandLogGroupName: modelSyncCommandLogGroup(config),
+      nodeFilesDocumentArn: nodeFiles.arn,
     });
 
     const queue = new InterruptionQueue(this, 'InterruptionQueue', { queueName: `${this.prefix}-karpenter`, accountId });
@@ -80,6 +85,7 @@ export class CapacityStack extends PlatformStack {
       gpuNodeRoleArn: nodeRole.role.arn,
       gpuNodeInstanceProfileName: nodeRole.instanceProfile.name,
       interruptionQueueName: queue.queueName,
+      nodeFiles: { documentName: nodeFiles.name, documentVersion: nodeFiles.version, sha256: nodeFiles.sha256 },
     };
   }
 }

@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { renderNodeUserData } from '../../constructs/models/node-user-data';
+import { renderNodeFilesInstaller } from '../../constructs/models/node-files-document';
 import { validateModelKey } from '../../lambdas/model-sync/keys';
 import { installedFiles } from '../models-node/user-data-parts';
 import { CORPUS_EXTENSIONS, CORPUS_PREFIXES, KEY_CORPUS } from './key-corpus';
@@ -24,9 +24,8 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'key-agreement-'));
-  const userData = renderNodeUserData({ modelsBucketName: 'models-bucket', region: 'us-east-1', modelsDir: '/mnt/models', folders: PREFIXES, extensions: CORPUS_EXTENSIONS, reconcileIntervalMinutes: 5 });
-  const installed = installedFiles(userData).get('/usr/local/bin/comfyui-model-sync');
-  if (!installed) throw new Error('the user data installs no /usr/local/bin/comfyui-model-sync');
+  const installed = installedFiles(renderNodeFilesInstaller()).get('/usr/local/bin/comfyui-model-sync');
+  if (!installed) throw new Error('the node files installer installs no /usr/local/bin/comfyui-model-sync');
   script = path.join(work, 'comfyui-model-sync');
   writeFileSync(script, installed.content, { mode: 0o755 });
   const modelsDir = path.join(work, 'models');

@@ -11,7 +11,7 @@ import { createServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { renderNodeUserData } from '../../constructs/models/node-user-data';
+import { renderNodeFilesInstaller } from '../../constructs/models/node-files-document';
 import { DEFAULT_MODEL_EXTENSIONS } from '../../lambdas/model-sync/keys';
 import { installedFiles } from './user-data-parts';
 
@@ -201,10 +201,9 @@ export class Harness {
   s3!: S3Client;
 
   constructor() {
-    // Install the script exactly as the user data ships it.
-    const userData = renderNodeUserData({ modelsBucketName: 'unused-bucket', region: 'us-east-1', modelsDir: '/mnt/models', folders: FOLDERS, reconcileIntervalMinutes: 5 });
-    const script = installedFiles(userData).get('/usr/local/bin/comfyui-model-sync');
-    if (!script) throw new Error('the user data installs no /usr/local/bin/comfyui-model-sync');
+    // Install the script exactly as the node files document ships it (from scripts/node/comfyui-model-sync).
+    const script = installedFiles(renderNodeFilesInstaller()).get('/usr/local/bin/comfyui-model-sync');
+    if (!script) throw new Error('the node files installer installs no /usr/local/bin/comfyui-model-sync');
     mkdirSync(path.dirname(this.script), { recursive: true });
     writeFileSync(this.script, script.content, { mode: 0o755 });
   }
