@@ -65,6 +65,20 @@ describe('renderNodeUserData: MIME document', () => {
     }
   });
 
+  it('is shellcheck clean: the user data and the document installer', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'shellcheck-'));
+    try {
+      for (const [name, text] of [['user-data.sh', shellPart(userData)], ['installer.sh', `#!/usr/bin/env bash\n${INSTALLER}`]]) {
+        writeFileSync(path.join(dir, name), text);
+        const r = spawnSync('shellcheck', ['--shell=bash', path.join(dir, name)], { encoding: 'utf8' });
+        expect(r.stdout).toBe('');
+        expect(r.status).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes the env file from the props, one KEY=value per line', () => {
     expect(envFile(userData)).toBe(
       [
