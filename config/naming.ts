@@ -85,3 +85,12 @@ export const GPU_NODE_TAINT = { key: 'nvidia.com/gpu', value: 'true', effect: 'N
 export function modelSyncCommandLogGroup(config: PlatformConfig): string {
   return `/aws/ssm/${resourcePrefix(config)}-model-sync`;
 }
+
+/**
+ * SSM document holding the GPU nodes' model-sync command and units
+ * (constructs/models/node-files-document.ts). The capacity stack owns it, the
+ * node user data names it and the node role may read only it.
+ */
+export function nodeFilesDocumentName(config: PlatformConfig): string {
+  return `${resourcePrefix(config)}-gpu-node-files`;
+}

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { cronProblem, isTimeZone } from './cron';
 import { eligibleGpuInstanceTypes, MIN_SPOT_TO_SPOT_TYPES } from './gpu-instance-types';
+import { DEFAULT_MODEL_EXTENSIONS, EXTENSION_PATTERN } from '../lambdas/model-sync/keys';
 
 // ---------------------------------------------------------------- helpers
 
@@ -231,6 +232,16 @@ export const modelsSchema = z
       .min(1)
       .default(['checkpoints', 'loras', 'vae', 'clip', 'clip_vision', 'text_encoders', 'diffusion_models', 'unet', 'controlnet', 'upscale_models', 'embeddings', 'style_models', 'hypernetworks', 'photomaker', 'ipadapter'])
       .describe('Model folders synced under ComfyUI/models/ in the bucket.'),
+    allowedExtensions: z
+      .array(z.string().regex(EXTENSION_PATTERN, 'must be a dot followed by 1-16 lowercase letters or digits, such as .safetensors'))
+      .min(1)
+      .refine((list) => new Set(list).size === list.length, 'must not repeat an extension')
+      .default([...DEFAULT_MODEL_EXTENSIONS])
+      .describe('File extensions a model key must end with (ASCII case-insensitive); the Lambda and every node refuse other keys, and folders may not end in one (no file/folder clash). The default takes every format ComfyUI loads, pickle-based ones (.ckpt .pt .pt2 .pth .bin .pkl) included; production: [".safetensors", ".sft", ".gguf"] (docs/models.md).'),
+    publisherPrincipalArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/*-]+$/, 'must be an IAM role or user ARN, such as arn:aws:iam::123456789012:role/model-publisher (wildcards * allowed in the name)'))
+      .default([])
+      .describe('IAM principals allowed to write and delete objects in the models bucket. Set: the bucket policy denies PutObject/DeleteObject (and ACL, retention, legal hold, restore and replication writes) to every other principal, whatever its IAM policies say. Empty: who may write is decided by IAM alone (docs/models.md).'),
     reconcileIntervalMinutes: z.number().int().min(1).max(1440).default(5).describe('How often every node reconciles its models with the bucket.'),
     parallelDownloads: z.number().int().min(1).max(32).default(4).describe('Model files a GPU node downloads at once in a full sync (each file already uses the multipart CRT client).'),
     syncLambda: z

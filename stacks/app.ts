@@ -3,7 +3,7 @@
  * outputs into each other's props. `cdktf deploy` follows the same order.
  */
 import { App } from 'cdktf';
-import { nodeModelPaths, PlatformConfig } from '../config';
+import { clusterName, nodeModelPaths, PlatformConfig } from '../config';
 import { renderNodeUserData } from '../constructs/models/node-user-data';
 import { applyPlatformPolicy } from '../constructs/policy';
 import { AppStack } from './app-stack';
@@ -50,8 +50,11 @@ export function buildPlatform(app: App, config: PlatformConfig): PlatformStacks 
   const nodeUserData = renderNodeUserData({
     modelsBucketName: storage.outputs.modelsBucket.name,
     region: config.region,
+    nodeFiles: capacity.outputs.nodeFiles,
     modelsDir: nodeModelPaths(config).modelsDir,
     folders: config.models.prefixes,
+    extensions: config.models.allowedExtensions,
+    clusterName: clusterName(config),
     reconcileIntervalMinutes: config.models.reconcileIntervalMinutes,
     parallelDownloads: config.models.parallelDownloads,
   });

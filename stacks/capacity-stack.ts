@@ -2,17 +2,19 @@
  * Capacity stack: Karpenter's AWS side. The controller's Pod Identity role,
  * the GPU node role, instance profile and access entry, the interruption
  * queue and its EventBridge rules, and the AWS Load Balancer Controller's
- * Pod Identity role, and (autoscaling mode keda) the KEDA operator's Pod
- * Identity role, which reads the edge stack's wake queue. AWS only: the in-cluster half (Helm releases, NodePool,
+ * Pod Identity role, (autoscaling mode keda) the KEDA operator's Pod
+ * Identity role, which reads the edge stack's wake queue, and the SSM document
+ * GPU nodes install the model-sync command and units from at boot. AWS only: the in-cluster half (Helm releases, NodePool,
  * EC2NodeClass) is the cluster-addons stack.
  */
 import { Construct } from 'constructs';
-import { modelSyncCommandLogGroup, PlatformConfig } from '../config';
+import { modelSyncCommandLogGroup, nodeFilesDocumentName, PlatformConfig } from '../config';
 import { LOAD_BALANCER_CONTROLLER_NAMESPACE, loadBalancerControllerStatements } from '../constructs/addons/load-balancer-controller-policy';
 import { GpuNodeRole } from '../constructs/capacity/gpu-node-role';
 import { INTERRUPTION_RULES, InterruptionQueue } from '../constructs/capacity/interruption-queue';
 import { karpenterControllerStatements } from '../constructs/capacity/karpenter-controller-policy';
 import { PodIdentityRole } from '../constructs/identity/pod-identity-role';
+import { NodeFilesDocument } from '../constructs/models/node-files-document';
 import { kedaOperatorStatements } from '../constructs/scaling/keda-operator-policy';
 import { CapacityMetricSources, CapacityOutputs, ClusterOutputs, EdgeOutputs, JobsOutputs, NetworkOutputs, StorageOutputs } from './contracts';
 import { PlatformStack } from './platform-stack';
@@ -43,6 +45,8 @@ export class CapacityStack extends PlatformStack {
     const { config, cluster, storage, network, edge } = props;
     const { accountId, partition } = this;
 
+    const nodeFiles = new NodeFilesDocument(this, 'NodeFiles', { name: nodeFilesDocumentName(config) });
+
     const nodeRole = new GpuNodeRole(this, 'GpuNodeRole', {
       name: `${this.prefix}-gpu-node`,
       partition,
@@ -52,6 +56,7 @@ export class CapacityStack extends PlatformStack {
       dataKeyArn: storage.dataKeyArn,
       accountId,
       commandLogGroupName: modelSyncCommandLogGroup(config),
+      nodeFilesDocumentArn: nodeFiles.arn,
     });
 
     const queue = new InterruptionQueue(this, 'InterruptionQueue', { queueName: `${this.prefix}-karpenter`, accountId });
@@ -115,6 +120,7 @@ export class CapacityStack extends PlatformStack {
       gpuNodeRoleArn: nodeRole.role.arn,
       gpuNodeInstanceProfileName: nodeRole.instanceProfile.name,
       interruptionQueueName: queue.queueName,
+      nodeFiles: { documentName: nodeFiles.name, documentVersion: nodeFiles.version, sha256: nodeFiles.sha256 },
     };
     const ruleName = (name: string) => queue.rules[INTERRUPTION_RULES.findIndex((r) => r.name === name)].name;
     this.metricSources = {

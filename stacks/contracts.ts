@@ -3,6 +3,7 @@
  * public field and the next stack takes it as a prop; cdktf turns the tokens
  * into outputs and remote-state reads. Nothing is looked up by name.
  */
+import type { NodeFilesRef } from '../constructs/models/node-user-data';
 import type { ObservedEdge, ObservedInterruptions, ObservedJobs, ObservedModelSync } from '../constructs/observability/observed-platform';
 
 /** An S3 bucket another stack reads or writes. */
@@ -73,6 +74,8 @@ export interface CapacityOutputs {
   readonly gpuNodeInstanceProfileName: string;
   /** SQS queue name Karpenter reads interruption events from. */
   readonly interruptionQueueName: string;
+  /** The SSM document GPU nodes install the model-sync files from (name, version, installer sha256). */
+  readonly nodeFiles: NodeFilesRef;
 }
 
 /** The SQS queue that wakes ComfyUI from zero replicas. */

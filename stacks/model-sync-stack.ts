@@ -10,7 +10,10 @@
  * configuration; the bucket itself belongs to the storage stack.
  */
 import { Construct } from 'constructs';
-import { gpuNodeTag, modelSyncCommandLogGroup, nodeModelPaths } from '../config';
+import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { clusterName, gpuNodeTag, modelSyncCommandLogGroup, nodeModelPaths } from '../config';
+import { MODEL_SYNC_METRICS, MODEL_SYNC_METRICS_NAMESPACE } from '../constructs/models/model-sync-metrics';
+import { occurrenceAlarm } from '../constructs/models/occurrence-alarm';
 import { ModelSyncDocument } from '../constructs/models/model-sync-document';
 import { ModelSyncFunction } from '../constructs/models/model-sync-function';
 import { ModelSyncQueue } from '../constructs/models/model-sync-queue';
@@ -31,6 +34,8 @@ export class ModelSyncStack extends PlatformStack {
   public readonly metricSources: ModelSyncMetricSources;
   /** The function construct (bundle figures for tests and benchmarks). */
   public readonly syncFunction: ModelSyncFunction;
+  /** Alarm: a GPU node reports objects it cannot sync (ComfyUI/ModelSync UnsyncableObjects). */
+  public readonly unsyncableObjectsAlarm: CloudwatchMetricAlarm;
 
   constructor(scope: Construct, id: string, props: ModelSyncStackProps) {
     super(scope, id, props);
@@ -42,6 +47,7 @@ export class ModelSyncStack extends PlatformStack {
     const document = new ModelSyncDocument(this, 'Document', {
       name,
       prefixes: config.models.prefixes,
+      extensions: config.models.allowedExtensions,
       syncCommand: nodeModelPaths(config).syncCommand,
       executionTimeoutSeconds: sync.commandExecutionTimeoutSeconds,
     });
@@ -78,6 +84,7 @@ export class ModelSyncStack extends PlatformStack {
       partition: this.partition,
       bucket: storage.modelsBucket,
       prefixes: config.models.prefixes,
+      extensions: config.models.allowedExtensions,
       queue: queue.queue,
       document,
       targetTag: gpuNodeTag(config),
@@ -94,6 +101,19 @@ export class ModelSyncStack extends PlatformStack {
       logRetentionDays: sync.logRetentionDays,
       logKmsKeyArn: sync.logKmsKeyArn,
       alarmActions: sync.alarmActions,
+    });
+
+    // Any node that could not sync an object (archived, refused key, clash, failed download) reports
+    // UnsyncableObjects > 0; Maximum over the cluster series is the worst node (breakdown per
+    // InstanceId on the dashboard).
+    this.unsyncableObjectsAlarm = occurrenceAlarm(this, 'UnsyncableObjectsAlarm', {
+      alarmName: `${name}-unsyncable-objects`,
+      description: 'A GPU node could not sync some objects of the models bucket (archived, refused key, file/folder clash or failed download); they are listed in its /mnt/models/.model-sync/ready.json and its journal (unsyncable object lines).',
+      namespace: MODEL_SYNC_METRICS_NAMESPACE,
+      metricName: MODEL_SYNC_METRICS.unsyncableObjects,
+      dimensions: { ClusterName: clusterName(config) },
+      statistic: 'Maximum',
+      actions: sync.alarmActions,
     });
 
     this.outputs = {

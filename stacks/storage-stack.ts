@@ -10,6 +10,45 @@ import { SecureBucket } from '../constructs/storage/secure-bucket';
 import { BucketRef, StorageOutputs } from './contracts';
 import { PlatformStack, PlatformStackProps } from './platform-stack';
 
+/**
+ * Object writes a model publisher needs and nobody else gets (issue 18 item 5):
+ * whatever reaches the bucket reaches every GPU node. Bucket-level actions
+ * (policy, notifications, lifecycle: the deploy role), reads (the nodes, the
+ * model-sync Lambda), S3's own lifecycle expirations and its event
+ * notifications are not object writes by a principal, so they are untouched.
+ */
+export const MODEL_WRITE_ACTIONS = [
+  's3:PutObject',
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:PutObjectAcl',
+  's3:PutObjectVersionAcl',
+  's3:PutObjectTagging',
+  's3:PutObjectVersionTagging',
+  's3:DeleteObjectTagging',
+  's3:DeleteObjectVersionTagging',
+  's3:PutObjectRetention',
+  's3:PutObjectLegalHold',
+  's3:RestoreObject',
+  's3:ReplicateObject',
+  's3:ReplicateDelete',
+];
+
+/** The models bucket's publisher statement: deny object writes to every principal but `publishers` (none when the list is empty). */
+export function modelPublisherStatements(bucketArn: string, publishers: readonly string[]) {
+  if (publishers.length === 0) return [];
+  return [
+    {
+      sid: 'DenyModelWritesExceptPublishers',
+      effect: 'Deny',
+      actions: MODEL_WRITE_ACTIONS,
+      resources: [`${bucketArn}/*`],
+      principals: [{ type: '*', identifiers: ['*'] }],
+      condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: [...publishers] }],
+    },
+  ];
+}
+
 export class StorageStack extends PlatformStack {
   /** Typed outputs for the stacks that use the buckets. */
   public readonly outputs: StorageOutputs;
@@ -41,10 +80,12 @@ export class StorageStack extends PlatformStack {
     });
     const logsTo = (bucket: string) => ({ bucketName: logs.bucketName, prefix: `s3/${bucket}/`, deliveryPolicy: logs.policy });
 
+    const modelsBucketName = config.models.bucketName ?? bucketName('models');
     const models = new SecureBucket(this, 'ModelsBucket', {
-      bucketName: config.models.bucketName ?? bucketName('models'),
+      bucketName: modelsBucketName,
       kmsKeyArn: dataKey.keyArn,
       accessLogs: logsTo('models'),
+      extraPolicyStatements: modelPublisherStatements(`arn:${partition}:s3:::${modelsBucketName}`, config.models.publisherPrincipalArns),
       // Replaced models keep a version for a month, so a bad upload can be rolled back.
       lifecycleRules: [{ id: 'expire-old-model-versions', status: 'Enabled', filter: [{ prefix: '' }], noncurrentVersionExpiration: [{ noncurrentDays: 30 }] }],
     });

@@ -3,6 +3,8 @@ import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
+import { SsmDocument } from '@cdktf/provider-aws/lib/ssm-document';
+import { installerFromDocumentContent, renderNodeFilesInstaller, sha256Hex } from '../../constructs/models/node-files-document';
 import { FAKE_CLUSTER, FAKE_EDGE, FAKE_NETWORK } from '../helpers/fake-outputs';
 import { ACCOUNT, fakeCluster, fakeStorage, synthCapacity } from './fixtures';
 
@@ -259,6 +261,18 @@ describe('CapacityStack', () => {
       ]);
     });
 
+    it('publishes model-sync metrics to the ComfyUI/ModelSync namespace only', () => {
+      expect(doc(parsed, 'GpuNodeRole_ModelSyncMetricsDocument').statement).toEqual([
+        {
+          sid: 'PublishModelSyncMetrics',
+          effect: 'Allow',
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          condition: [{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: ['ComfyUI/ModelSync'] }],
+        },
+      ]);
+    });
+
     it('writes model-sync command output only to the model-sync log group', () => {
       const policy = doc(parsed, 'GpuNodeRole_CommandLogsDocument');
       const group = 'arn:${data.aws_partition.Partition.partition}:logs:us-west-2:${data.aws_caller_identity.Account.account_id}:log-group:/aws/ssm/comfyui-dev-model-sync';
@@ -271,6 +285,21 @@ describe('CapacityStack', () => {
       expect(policy.statement[1].resources).toEqual([expect.stringMatching(/:log-group:\*$/)]);
     });
 
+    it('reads the node files document and nothing else through its own policy (ssm:GetDocument on one ARN)', () => {
+      const [documentId] = Object.keys(parsed.resource.aws_ssm_document);
+      expect(doc(parsed, 'GpuNodeRole_NodeFilesReadDocument').statement).toEqual([
+        { sid: 'ReadNodeFilesDocument', effect: 'Allow', actions: ['ssm:GetDocument'], resources: [`\${aws_ssm_document.${documentId}.arn}`] },
+      ]);
+      const policies = Object.values<any>(parsed.resource.aws_iam_role_policy).filter((p) => p.name === 'node-files-read');
+      expect(policies).toHaveLength(1);
+      expect(policies[0].role).toMatch(/^\$\{aws_iam_role\.GpuNodeRole_[A-F0-9]+\.name\}$/);
+      // No other statement of the stack grants an SSM document action (the Karpenter controller reads SSM parameters, not documents).
+      const ssmStatements = Object.values<any>(parsed.data.aws_iam_policy_document)
+        .flatMap((d) => d.statement ?? [])
+        .filter((st: any) => st.actions?.some((a: string) => /^ssm:(\*|.*Document)/.test(a)));
+      expect(ssmStatements.map((st: any) => st.sid)).toEqual(['ReadNodeFilesDocument']);
+    });
+
     it('owns the instance profile and admits the role to the cluster as EC2_LINUX', () => {
       expect(synth).toHaveResourceWithProperties(IamInstanceProfile, { name: 'comfyui-dev-gpu-node', role: expect.stringMatching(/GpuNodeRole_[A-F0-9]+\.name/) });
       expect(synth).toHaveResourceWithProperties(EksAccessEntry, {
@@ -281,10 +310,29 @@ describe('CapacityStack', () => {
     });
   });
 
+  describe('node files document', () => {
+    it('is one Command document named from config, carrying the installer of scripts/node', () => {
+      expect(synth).toHaveResourceWithProperties(SsmDocument, { name: 'comfyui-dev-gpu-node-files', document_type: 'Command', document_format: 'JSON', target_type: '/AWS::EC2::Instance' });
+      const documents = Object.values<any>(parsed.resource.aws_ssm_document);
+      expect(documents).toHaveLength(1);
+      // Terraform unescapes $${ and %%{ when it writes the content (user-data.test.ts checks that with terraform itself).
+      const content = documents[0].content.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+      expect(documents[0].content).not.toMatch(/(^|[^$])\$\{|(^|[^%])%\{/);
+      expect(installerFromDocumentContent(content)).toBe(renderNodeFilesInstaller());
+      // SSM documents hold at most 64 KB.
+      expect(Buffer.byteLength(documents[0].content)).toBeLessThan(64 * 1000);
+    });
+  });
+
   it('exposes the contract outputs the cluster-addons stack needs', () => {
     expect(stack.outputs.gpuNodeInstanceProfileName).toMatch(/^\$\{TfToken\[TOKEN\.\d+\]\}$/);
     expect(stack.outputs.interruptionQueueName).toMatch(/^\$\{TfToken\[TOKEN\.\d+\]\}$/);
-    expect(Object.keys(stack.outputs).sort()).toEqual(['gpuNodeInstanceProfileName', 'gpuNodeRoleArn', 'gpuNodeRoleName', 'interruptionQueueName']);
+    expect(Object.keys(stack.outputs).sort()).toEqual(['gpuNodeInstanceProfileName', 'gpuNodeRoleArn', 'gpuNodeRoleName', 'interruptionQueueName', 'nodeFiles']);
+    expect(stack.outputs.nodeFiles).toEqual({
+      documentName: 'comfyui-dev-gpu-node-files',
+      documentVersion: expect.stringMatching(/^\$\{TfToken\[TOKEN\.\d+\]\}$/),
+      sha256: sha256Hex(renderNodeFilesInstaller()),
+    });
   });
 
   it('configures no kubernetes or helm provider (AWS only)', () => {

@@ -46,6 +46,7 @@ export const FAKE_CAPACITY: CapacityOutputs = {
   gpuNodeRoleName: 'comfyui-dev-gpu-node',
   gpuNodeRoleArn: `arn:aws:iam::${FAKE_ACCOUNT}:role/comfyui-dev-gpu-node`,
   gpuNodeInstanceProfileName: 'comfyui-dev-gpu-node',
+  nodeFiles: { documentName: 'comfyui-dev-gpu-node-files', documentVersion: '1', sha256: '0'.repeat(64) },
   interruptionQueueName: 'comfyui-dev-karpenter',
 };
 

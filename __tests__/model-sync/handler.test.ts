@@ -1,6 +1,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendCommandCommand, SendCommandCommandInput } from '@aws-sdk/client-ssm';
-import { isThrottling, mapWithConcurrency, withThrottlingRetry } from '../../lambdas/model-sync/dispatch';
+import { chunkChanges, isThrottling, mapWithConcurrency, MAX_CHANGES_BYTES, withThrottlingRetry } from '../../lambdas/model-sync/dispatch';
+import { createLogger } from '../../lambdas/model-sync/log';
 import { Dependencies, processBatch } from '../../lambdas/model-sync/handler';
 import { readSettings, Settings } from '../../lambdas/model-sync/settings';
 import { BUCKET, change, sqsEvent, sqsRecord, testEventRecord } from './events';
@@ -8,6 +9,7 @@ import { BUCKET, change, sqsEvent, sqsRecord, testEventRecord } from './events';
 const SETTINGS: Settings = {
   bucket: BUCKET,
   prefixes: ['checkpoints', 'loras', 'vae'],
+  extensions: ['.safetensors', '.pt'],
   documentName: 'comfyui-dev-model-sync',
   targetTagKey: 'comfyui-model-sync',
   targetTagValue: 'comfyui-dev',
@@ -61,7 +63,7 @@ function deps(overrides: Partial<Dependencies> = {}) {
 }
 
 describe('processBatch', () => {
-  it('sends one SendCommand per key, by tag, with the key only as a parameter', async () => {
+  it('sends every change of the batch in one SendCommand, by tag, keys only as a parameter value', async () => {
     const ssm = stubSsm();
     const { d } = deps({ ssm });
     const { response, summary } = await processBatch(
@@ -69,19 +71,18 @@ describe('processBatch', () => {
       d,
     );
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(summary).toEqual({ messages: 2, changes: 2, skipped: 0, commands: 2, sendCommandCalls: 2, failedMessages: 0 });
+    expect(summary).toEqual({ messages: 2, changes: 2, skipped: 0, keys: 2, commands: 1, sendCommandCalls: 1, failedMessages: 0 });
     expect(ssm.inputs).toEqual([
       {
         DocumentName: 'comfyui-dev-model-sync',
         Targets: [{ Key: 'tag:comfyui-model-sync', Values: ['comfyui-dev'] }],
-        Parameters: { action: ['copy'], key: ['checkpoints/my model (1).safetensors'] },
+        Parameters: { changes: ['copy 1764158400 checkpoints/my model (1).safetensors\ndelete 1764158400 loras/$(reboot).pt'] },
         MaxConcurrency: '100%',
         MaxErrors: '25%',
         TimeoutSeconds: 600,
-        Comment: 'comfyui model-sync copy',
+        Comment: 'comfyui model-sync: 1 copy, 1 delete',
         CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: '/aws/ssm/comfyui-dev-model-sync' },
       },
-      expect.objectContaining({ Parameters: { action: ['delete'], key: ['loras/$(reboot).pt'] } }),
     ]);
     for (const input of ssm.inputs) {
       expect(input.InstanceIds).toBeUndefined();
@@ -93,12 +94,12 @@ describe('processBatch', () => {
     const ssm = stubSsm();
     const { d, lines } = deps({ ssm });
     const { response } = await processBatch(
-      sqsEvent([testEventRecord('t1'), change('m1', 'ObjectCreated:Put', 'checkpoints/', '01'), change('m2', 'ObjectCreated:Put', 'checkpoints/%2e%2e/x', '01'), change('m3', 'ObjectCreated:Put', 'checkpoints/%zz', '01')]),
+      sqsEvent([testEventRecord('t1'), change('m1', 'ObjectCreated:Put', 'checkpoints/', '01'), change('m2', 'ObjectCreated:Put', 'checkpoints/%2e%2e/x', '01'), change('m3', 'ObjectCreated:Put', 'checkpoints/%zz.pt', '01')]),
       d,
     );
     expect(response.batchItemFailures).toEqual([]);
     expect(ssm.send).not.toHaveBeenCalled();
-    expect(lines.filter((l) => l.msg === 'key rejected').map((l) => l.rawKey)).toEqual(['checkpoints/%2e%2e/x', 'checkpoints/%zz']);
+    expect(lines.filter((l) => l.msg === 'key rejected').map((l) => l.rawKey)).toEqual(['checkpoints/%2e%2e/x', 'checkpoints/%zz.pt']);
     expect(lines.filter((l) => l.msg === 'key ignored').map((l) => l.reason)).toEqual(['folder marker']);
     expect(lines.some((l) => String(l.msg).startsWith('S3 test event'))).toBe(true);
   });
@@ -116,7 +117,7 @@ describe('processBatch', () => {
       if (call <= 3) throw awsError('ThrottlingException', 'Rate exceeded');
     });
     const { d, sleeps, lines } = deps({ ssm });
-    const { response, summary } = await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a', '01')]), d);
+    const { response, summary } = await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a.pt', '01')]), d);
     expect(response.batchItemFailures).toEqual([]);
     expect(summary.sendCommandCalls).toBe(4);
     // Full jitter with random() = 0.5 over 100, 200, 400 ms ceilings.
@@ -124,25 +125,44 @@ describe('processBatch', () => {
     expect(lines.filter((l) => l.msg === 'SendCommand throttled; backing off')).toHaveLength(3);
   });
 
-  it('fails exactly the messages of a key whose command cannot be sent', async () => {
-    const ssm = stubSsm((input) => {
-      if (input.Parameters?.key?.[0] === 'loras/broken') throw awsError('InvalidParameters', 'bad');
+  it('fails exactly the messages of the command that cannot be sent (superseded messages are done)', async () => {
+    const ssm = stubSsm(() => {
+      throw awsError('InvalidParameters', 'bad');
     });
     const { d, lines } = deps({ ssm });
     const { response, summary } = await processBatch(
       sqsEvent([
-        change('ok-1', 'ObjectCreated:Put', 'checkpoints/a', '01'),
-        change('dup-1', 'ObjectCreated:Put', 'loras/broken', '05'),
-        change('dup-2', 'ObjectCreated:Put', 'loras/broken', '05'),
-        change('old', 'ObjectCreated:Put', 'loras/broken', '01'),
-        change('ok-2', 'ObjectCreated:Put', 'vae/b', '01'),
+        change('ok-1', 'ObjectCreated:Put', 'checkpoints/a.pt', '01'),
+        change('dup-1', 'ObjectCreated:Put', 'loras/broken.pt', '05'),
+        change('dup-2', 'ObjectCreated:Put', 'loras/broken.pt', '05'),
+        change('old', 'ObjectCreated:Put', 'loras/broken.pt', '01'),
       ]),
       d,
     );
-    // 'old' was superseded by the failing change: it needs no redelivery.
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['dup-1', 'dup-2']);
-    expect(summary).toMatchObject({ commands: 3, failedMessages: 2 });
-    expect(lines.find((l) => l.msg === 'command not sent; its messages will be redelivered')).toMatchObject({ level: 'error', errorName: 'InvalidParameters', key: 'loras/broken' });
+    // 'old' was superseded by the change that failed: it needs no redelivery.
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['dup-1', 'dup-2', 'ok-1']);
+    expect(summary).toMatchObject({ keys: 2, commands: 1, failedMessages: 3 });
+    expect(lines.find((l) => l.msg === 'command not sent; its messages will be redelivered')).toMatchObject({ level: 'error', errorName: 'InvalidParameters', keys: ['checkpoints/a.pt', 'loras/broken.pt'] });
+  });
+
+  // Performance (issue 15): one command per batch, chunked only where the parameter size forces it.
+  it('splits a batch only where SSM\'s parameter size forces it, and fails only the chunk that was not sent', async () => {
+    const longKey = (i: number) => `checkpoints/${String(i).padStart(3, '0')}/${['x', 'y', 'z'].map((c) => c.repeat(240)).join('/')}/${'w'.repeat(200)}.safetensors`;
+    const ssm = stubSsm((input) => {
+      if (input.Parameters?.changes[0].includes(longKey(99))) throw awsError('InvalidParameters');
+    });
+    const { d } = deps({ ssm });
+    const records = Array.from({ length: 100 }, (_, i) => change(`m${i}`, 'ObjectCreated:Put', longKey(i), '01'));
+    const { response, summary } = await processBatch(sqsEvent(records), d);
+    // 100 changes of 967 bytes: 8 per 8 KiB command.
+    expect(summary).toMatchObject({ keys: 100, commands: 13, sendCommandCalls: 13 });
+    for (const input of ssm.inputs) expect(Buffer.byteLength(input.Parameters!.changes[0])).toBeLessThanOrEqual(MAX_CHANGES_BYTES);
+    expect(ssm.inputs.flatMap((i) => i.Parameters!.changes[0].split('\n')).map((l) => l.split(' ').slice(2).join(' '))).toEqual(records.map((_, i) => longKey(i)));
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m96', 'm97', 'm98', 'm99']);
+
+    const small = stubSsm();
+    const batch = await processBatch(sqsEvent(Array.from({ length: 100 }, (_, i) => change(`s${i}`, 'ObjectCreated:Put', `loras/model ${i}.safetensors`, '01'))), deps({ ssm: small }).d);
+    expect(batch.summary).toMatchObject({ keys: 100, commands: 1, sendCommandCalls: 1 });
   });
 
   it('gives up on throttling after the policy and fails the message', async () => {
@@ -150,7 +170,7 @@ describe('processBatch', () => {
       throw awsError('ThrottlingException');
     });
     const { d } = deps({ ssm, retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 10 } });
-    const { response, summary } = await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a', '01')]), d);
+    const { response, summary } = await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a.pt', '01')]), d);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(summary.sendCommandCalls).toBe(3);
   });
@@ -160,7 +180,7 @@ describe('processBatch', () => {
       throw awsError('AccessDeniedException');
     });
     const { d } = deps({ ssm });
-    const { summary } = await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a', '01')]), d);
+    const { summary } = await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a.pt', '01')]), d);
     expect(summary.sendCommandCalls).toBe(1);
   });
 
@@ -173,7 +193,7 @@ describe('processBatch', () => {
     let remaining = 3_200;
     const clock = { sleep: async (ms: number) => void (sleeps.push(ms), (remaining -= ms)), random: () => 0.99, remainingMs: () => remaining };
     const { d } = deps({ ssm, clock });
-    const { response, summary } = await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a', '01')]), d);
+    const { response, summary } = await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a.pt', '01')]), d);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
     expect(sleeps).toEqual([99]);
     expect(summary.sendCommandCalls).toBe(2);
@@ -189,27 +209,45 @@ describe('processBatch', () => {
     );
     expect(s3.send).toHaveBeenCalledTimes(2);
     expect(s3.send.mock.calls[0][0].input).toEqual({ Bucket: BUCKET, Prefix: 'checkpoints/gone.safetensors', MaxKeys: 1 });
-    expect(ssm.inputs.map((i) => [i.Parameters?.action[0], i.Parameters?.key[0]])).toEqual([
-      ['delete', 'checkpoints/gone.safetensors'],
-      ['copy', 'checkpoints/rolled-back.safetensors'],
-    ]);
+    expect(ssm.inputs.map((i) => i.Parameters?.changes[0])).toEqual(['delete 1764158400 checkpoints/gone.safetensors\ncopy 1764158400 checkpoints/rolled-back.safetensors']);
   });
 
   it('fails the message when the existence check fails', async () => {
     const s3 = { send: jest.fn(async () => Promise.reject(awsError('AccessDenied'))) };
     const { d } = deps({ s3 });
-    const { response } = await processBatch(sqsEvent([change('m1', 'ObjectRemoved:Delete', 'checkpoints/a', '01')]), d);
+    const { response } = await processBatch(sqsEvent([change('m1', 'ObjectRemoved:Delete', 'checkpoints/a.pt', '01')]), d);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
   });
 
   it('logs one JSON-safe summary line per batch', async () => {
     const { d, lines } = deps();
-    await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a', '01')]), d);
+    await processBatch(sqsEvent([change('m1', 'ObjectCreated:Put', 'checkpoints/a.pt', '01')]), d);
     expect(lines[lines.length - 1]).toMatchObject({ level: 'info', msg: 'batch done', commands: 1, failedMessages: 0 });
   });
 });
 
+describe('logs', () => {
+  // Issue 15 item 7: JSON.stringify leaves these raw; a log line must not carry them.
+  it('escapes C1 controls, line separators and bidi overrides in keys, and still parses to the same value', () => {
+    const out: string[] = [];
+    const key = 'checkpoints/a\u0085b\u2028c\u202egnp.pt\u2066\u007f';
+    createLogger('r1', (line) => out.push(line))('warn', 'key rejected', { rawKey: key });
+    expect(out[0]).not.toMatch(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+    expect(out[0]).toContain('a\\u0085b\\u2028c\\u202egnp.pt\\u2066\\u007f');
+    expect(JSON.parse(out[0]).rawKey).toBe(key);
+  });
+});
+
 describe('dispatch helpers', () => {
+  it('chunks in order and never splits a change', () => {
+    const changes = ['a', 'b', 'c'].map((k) => ({ action: 'copy' as const, key: `loras/${k.repeat(10)}.pt`, eventTime: 1 }));
+    // Each line is 26 bytes; 53 fits two lines and the newline between them.
+    expect(chunkChanges(changes, 53)).toEqual([[0, 1], [2]]);
+    expect(chunkChanges(changes, 52)).toEqual([[0], [1], [2]]);
+    expect(() => chunkChanges(changes, 10)).toThrow('one change is 26 bytes');
+    expect(chunkChanges([])).toEqual([]);
+  });
+
   it('recognises throttling by error name or SDK retry metadata', () => {
     expect(isThrottling(awsError('ThrottlingException'))).toBe(true);
     expect(isThrottling(Object.assign(new Error('x'), { $retryable: { throttling: true } }))).toBe(true);
@@ -250,6 +288,7 @@ describe('readSettings', () => {
   const env = {
     MODELS_BUCKET: BUCKET,
     MODEL_PREFIXES: 'checkpoints,loras',
+    MODEL_EXTENSIONS: '.safetensors,.pt',
     SYNC_DOCUMENT_NAME: 'doc',
     TARGET_TAG_KEY: 'comfyui-model-sync',
     TARGET_TAG_VALUE: 'comfyui-dev',
@@ -270,6 +309,7 @@ describe('readSettings', () => {
     [{ COMMAND_MAX_ERRORS: '101%' }, 'COMMAND_MAX_ERRORS must be a count or a percentage'],
     [{ DISPATCH_CONCURRENCY: 'five' }, 'DISPATCH_CONCURRENCY must be a positive integer, got "five"'],
     [{ MODEL_PREFIXES: 'checkpoints,a|b' }, 'MODEL_PREFIXES has an invalid folder "a|b"'],
+    [{ MODEL_EXTENSIONS: '.safetensors,exe' }, 'MODEL_EXTENSIONS has an invalid extension "exe"'],
   ])('names the variable at fault: %j', (override, message) => {
     expect(() => readSettings({ ...env, ...override })).toThrow(message);
   });

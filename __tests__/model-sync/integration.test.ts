@@ -17,7 +17,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { bundleLambda } from '../../constructs/models/lambda-bundle';
 import { MODEL_SYNC_ENTRY, MODEL_SYNC_RUNTIME } from '../../constructs/models/model-sync-function';
 import { modelSyncDocumentContent } from '../../constructs/models/model-sync-document';
-import { decodeS3EventKey } from '../../lambdas/model-sync/keys';
+import { decodeS3EventKey, DEFAULT_MODEL_EXTENSIONS } from '../../lambdas/model-sync/keys';
 import { modelSyncLambdaEnv, Moto, motoClients, startMoto } from './moto';
 
 const BUCKET = 'comfyui-dev-models-123456789012-us-west-2';
@@ -78,7 +78,7 @@ async function setUp(nodes: number): Promise<string> {
       Name: DOCUMENT,
       DocumentType: 'Command',
       DocumentFormat: 'JSON',
-      Content: JSON.stringify(modelSyncDocumentContent({ prefixes: PREFIXES, syncCommand: '/usr/local/bin/comfyui-model-sync', executionTimeoutSeconds: 3600 })),
+      Content: JSON.stringify(modelSyncDocumentContent({ prefixes: PREFIXES, extensions: DEFAULT_MODEL_EXTENSIONS, syncCommand: '/usr/local/bin/comfyui-model-sync', executionTimeoutSeconds: 3600 })),
     }),
   );
   const tagged = (value: string, count: number) =>
@@ -151,7 +151,13 @@ describe('model sync against moto', () => {
     expect(result.records.some((r) => r.body.includes('s3:TestEvent'))).toBe(true);
     expect(result.failures).toEqual([]);
 
-    const sent = result.commands.map((c) => [c.Parameters!.action[0], c.Parameters!.key[0]]).sort();
+    // One command carries the whole batch: one line per key, `<action> <event time> <key>`.
+    expect(result.commands).toHaveLength(1);
+    const sent = result.commands.flatMap((c) => c.Parameters!.changes[0].split('\n')).map((line) => {
+      const [action, time, ...key] = line.split(' ');
+      expect(Number(time)).toBeGreaterThan(1_700_000_000);
+      return [action, key.join(' ')];
+    }).sort();
     expect(sent).toEqual([
       ['copy', 'checkpoints/$(reboot)`id`;x.pt'],
       ['copy', 'checkpoints/my model (1).safetensors'],
@@ -173,7 +179,8 @@ describe('model sync against moto', () => {
 
   it('makes the same number of SSM calls per batch whatever the number of nodes', () => {
     const calls = [0, 1, 120].map((n) => results[n].commands.length);
-    expect(calls).toEqual([5, 5, 5]);
+    // One per batch (it was one per key, 5 here, before issue 15).
+    expect(calls).toEqual([1, 1, 1]);
     // The reference sends one InstanceIds call per 50 nodes per key: 0, 5 and 15 calls here.
     const reference = [0, 1, 120].map((n) => 5 * Math.ceil(n / 50));
     expect(reference).toEqual([0, 5, 15]);

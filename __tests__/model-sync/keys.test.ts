@@ -43,10 +43,12 @@ describe('validateModelKey', () => {
     'checkpoints/"quoted" \'single\'.pt',
     'checkpoints/a&&b||c|d>e<f.pt',
     'checkpoints/.hidden.safetensors',
-    'checkpoints/...',
-    'checkpoints/..x',
-    'checkpoints/%2e%2e',
-    'loras/-rf',
+    'checkpoints/....pt',
+    'checkpoints/..x.pt',
+    'checkpoints/%2e%2e.safetensors',
+    'loras/-rf.pt',
+    'loras/UPPER.SAFETENSORS',
+    'loras/v1.5/x.safetensors',
   ];
   it.each(accepted)('accepts %j (shell metacharacters are data: the document passes keys through the environment)', (key) => {
     expect(validateModelKey(key, PREFIXES)).toEqual({ ok: true, key });
@@ -99,22 +101,22 @@ describe('validateModelKey', () => {
   it('accepts exactly 1024 UTF-8 bytes and rejects 1025', () => {
     // Segments of 200 bytes: under the 255-byte segment limit.
     const head = `checkpoints/${`${'a'.repeat(199)}/`.repeat(4)}`;
-    const ascii1024 = head + 'a'.repeat(MAX_KEY_BYTES - head.length);
+    const ascii1024 = `${head}${'a'.repeat(MAX_KEY_BYTES - head.length - 3)}.pt`;
     expect(Buffer.byteLength(ascii1024)).toBe(1024);
     expect(validateModelKey(ascii1024, PREFIXES).ok).toBe(true);
-    const ascii1025 = `${ascii1024}b`;
+    const ascii1025 = `${head}${'a'.repeat(MAX_KEY_BYTES - head.length - 2)}.pt`;
     const verdict = validateModelKey(ascii1025, PREFIXES);
     expect(verdict).toEqual({ ok: false, disposition: 'reject', reason: 'key is 1025 bytes (at most 1024)' });
   });
 
   it('accepts path segments of 255 UTF-8 bytes and rejects 256, as the node does (a file name\'s limit)', () => {
     expect(MAX_SEGMENT_BYTES).toBe(255);
-    for (const segment of ['a'.repeat(255), `.${'a'.repeat(254)}`, `..${'a'.repeat(253)}`, `${'é'.repeat(127)}a`]) {
+    for (const segment of [`${'a'.repeat(252)}.pt`, `.${'a'.repeat(251)}.pt`, `..${'a'.repeat(250)}.pt`, `${'é'.repeat(126)}.pt`]) {
       expect(Buffer.byteLength(segment)).toBe(255);
       expect(validateModelKey(`loras/${segment}`, PREFIXES)).toEqual({ ok: true, key: `loras/${segment}` });
-      expect(validateModelKey(`loras/${segment}/x.pt`, PREFIXES).ok).toBe(true);
     }
-    for (const segment of ['a'.repeat(256), `..${'a'.repeat(254)}`, 'é'.repeat(128), `${'模'.repeat(85)}a`]) {
+    for (const segment of ['a'.repeat(255), `${'é'.repeat(127)}a`]) expect(validateModelKey(`loras/${segment}/x.pt`, PREFIXES).ok).toBe(true);
+    for (const segment of [`${'a'.repeat(253)}.pt`, `..${'a'.repeat(251)}.pt`, `${'é'.repeat(126)}a.pt`, `${'模'.repeat(84)}a.pt`]) {
       expect(Buffer.byteLength(segment)).toBe(256);
       for (const key of [`loras/${segment}`, `loras/${segment}/x.pt`, `loras/x/${segment}`]) {
         expect(validateModelKey(key, PREFIXES)).toEqual({ ok: false, disposition: 'reject', reason: 'key has a path segment of 256 bytes (at most 255)' });
@@ -125,9 +127,9 @@ describe('validateModelKey', () => {
   it('counts bytes, not characters, for multi-byte keys', () => {
     // 3 bytes per character, 80 per segment (240 bytes): 12 + 4 * 241 + 17 * 3 = 1027 bytes; one character less is 1024.
     const head = `checkpoints/${`${'模'.repeat(80)}/`.repeat(4)}`;
-    expect(Buffer.byteLength(`${head}${'模'.repeat(16)}`)).toBe(1024);
-    expect(validateModelKey(`${head}${'模'.repeat(16)}`, PREFIXES).ok).toBe(true);
-    expect(validateModelKey(`${head}${'模'.repeat(17)}`, PREFIXES)).toEqual({ ok: false, disposition: 'reject', reason: 'key is 1027 bytes (at most 1024)' });
+    expect(Buffer.byteLength(`${head}${'模'.repeat(14)}abc.pt`)).toBe(1024);
+    expect(validateModelKey(`${head}${'模'.repeat(14)}abc.pt`, PREFIXES).ok).toBe(true);
+    expect(validateModelKey(`${head}${'模'.repeat(15)}abc.pt`, PREFIXES)).toEqual({ ok: false, disposition: 'reject', reason: 'key is 1027 bytes (at most 1024)' });
   });
 });
 
@@ -176,8 +178,8 @@ describe('ssmKeyAllowedPattern (the SSM document key parameter)', () => {
   });
 
   it('bounds segments in characters: it refuses every segment over 255 characters, and leaves multi-byte segments of 256 bytes or more but at most 255 characters to the Lambda and the node', () => {
-    expect(pattern.test(`vae/${'模'.repeat(256)}`)).toBe(false);
-    const multiByte = `vae/${'模'.repeat(255)}`;
+    expect(pattern.test(`vae/${'模'.repeat(253)}.pt`)).toBe(false);
+    const multiByte = `vae/${'模'.repeat(252)}.pt`;
     expect(pattern.test(multiByte)).toBe(true);
     expect(validateModelKey(multiByte, PREFIXES).ok).toBe(false);
   });

@@ -89,6 +89,16 @@ describe('ModelSyncStack', () => {
     });
   });
 
+  it('passes models.allowedExtensions to the Lambda and the document pattern (issue 18 item 5)', () => {
+    const { parsed: safetensorsOnly } = synthModelSync({ models: { allowedExtensions: ['.safetensors'] } });
+    const fn = Object.values(safetensorsOnly.resource.aws_lambda_function)[0] as any;
+    expect(fn.environment.variables.MODEL_EXTENSIONS).toBe('.safetensors');
+    const content = JSON.parse((Object.values(safetensorsOnly.resource.aws_ssm_document)[0] as any).content);
+    const pattern = new RegExp(content.parameters.changes.allowedPattern);
+    expect(pattern.test('copy 1 checkpoints/model.safetensors')).toBe(true);
+    expect(pattern.test('copy 1 checkpoints/model.ckpt')).toBe(false);
+  });
+
   it('runs the bundled handler on Node.js 22 with settings from the config', () => {
     expect(synth).toHaveResourceWithProperties(LambdaFunction, {
       function_name: 'comfyui-dev-model-sync',
@@ -161,15 +171,31 @@ describe('ModelSyncStack', () => {
     expect(synth).toHaveResourceWithProperties(SsmDocument, { name: 'comfyui-dev-model-sync', document_type: 'Command', document_format: 'JSON', target_type: '/AWS::EC2::Instance' });
     const content = JSON.parse((Object.values(parsed.resource.aws_ssm_document)[0] as any).content);
     expect(content.schemaVersion).toBe('2.2');
-    expect(content.parameters.key.interpolationType).toBe('ENV_VAR');
-    expect(content.parameters.action.allowedValues).toEqual(['copy', 'delete']);
-    expect(content.mainSteps[0].inputs.runCommand[2]).toBe('exec /usr/local/bin/comfyui-model-sync "$SSM_action" "$SSM_key"');
+    expect(Object.keys(content.parameters)).toEqual(['changes']);
+    expect(content.parameters.changes.interpolationType).toBe('ENV_VAR');
+    expect(content.parameters.changes.allowedPattern).toMatch(/^\^\(\?:\(\?:copy\|delete\) \[0-9\]\{1,12\} /);
+    expect(content.mainSteps[0].inputs.runCommand[2]).toBe('exec /usr/local/bin/comfyui-model-sync apply "$SSM_changes"');
     expect(content.mainSteps[0].inputs.timeoutSeconds).toBe('3600');
   });
 
-  it('alarms on DLQ depth, function errors and failed node commands', () => {
+  it('alarms on DLQ depth, function errors, failed node commands and objects a node cannot sync', () => {
     const alarms = Object.values(parsed.resource.aws_cloudwatch_metric_alarm) as any[];
-    expect(alarms.map((a) => a.alarm_name).sort()).toEqual(['comfyui-dev-model-sync-dlq-not-empty', 'comfyui-dev-model-sync-errors', 'comfyui-dev-model-sync-node-command-failures']);
+    expect(alarms.map((a) => a.alarm_name).sort()).toEqual([
+      'comfyui-dev-model-sync-dlq-not-empty',
+      'comfyui-dev-model-sync-errors',
+      'comfyui-dev-model-sync-node-command-failures',
+      'comfyui-dev-model-sync-unsyncable-objects',
+    ]);
+    // Issue 15 item 2: the nodes' ComfyUI/ModelSync metric, worst node of the cluster.
+    expect(synth).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
+      alarm_name: 'comfyui-dev-model-sync-unsyncable-objects',
+      namespace: 'ComfyUI/ModelSync',
+      metric_name: 'UnsyncableObjects',
+      dimensions: { ClusterName: 'comfyui-dev' },
+      statistic: 'Maximum',
+      comparison_operator: 'GreaterThanThreshold',
+      threshold: 0,
+    });
     expect(synth).toHaveResourceWithProperties(CloudwatchMetricAlarm, {
       alarm_name: 'comfyui-dev-model-sync-dlq-not-empty',
       namespace: 'AWS/SQS',

@@ -10,6 +10,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { DEFAULT_MODEL_EXTENSIONS } from '../../lambdas/model-sync/keys';
 
 /** moto_server of the project's tool venv, found from this file (sources) or a bundle of it (.build/). */
 function findMotoServer(): string {
@@ -95,6 +96,8 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
 export interface ModelSyncScenario {
   readonly bucket: string;
   readonly prefixes: readonly string[];
+  /** File extensions (default: DEFAULT_MODEL_EXTENSIONS). */
+  readonly extensions?: readonly string[];
   readonly document: string;
   readonly cluster: string;
   readonly commandLogGroup: string;
@@ -107,6 +110,7 @@ export function modelSyncLambdaEnv(moto: Moto, scenario: ModelSyncScenario): Rec
     AWS_ENDPOINT_URL: moto.endpoint,
     MODELS_BUCKET: scenario.bucket,
     MODEL_PREFIXES: scenario.prefixes.join(','),
+    MODEL_EXTENSIONS: (scenario.extensions ?? DEFAULT_MODEL_EXTENSIONS).join(','),
     SYNC_DOCUMENT_NAME: scenario.document,
     TARGET_TAG_KEY: 'comfyui-model-sync',
     TARGET_TAG_VALUE: scenario.cluster,

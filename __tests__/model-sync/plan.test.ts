@@ -1,7 +1,7 @@
 import { coalesce, compareSequencers, KeyChange, parseRecord, planCommands } from '../../lambdas/model-sync/plan';
 import { BUCKET, change, s3Record, sqsRecord, testEventRecord } from './events';
 
-const SETTINGS = { bucket: BUCKET, prefixes: ['checkpoints', 'loras', 'vae'] };
+const SETTINGS = { bucket: BUCKET, prefixes: ['checkpoints', 'loras', 'vae'], extensions: ['.safetensors', '.pt'] };
 
 function changesOf(...records: ReturnType<typeof sqsRecord>[]): KeyChange[] {
   return records.flatMap((r) => {
@@ -41,15 +41,15 @@ describe('parseRecord', () => {
     const parsed = parseRecord(change('m1', 'ObjectRemoved:DeleteMarkerCreated', 'checkpoints/my+model+%281%29.safetensors', '0A'), SETTINGS);
     expect(parsed).toEqual({
       type: 'changes',
-      changes: [{ key: 'checkpoints/my model (1).safetensors', kind: 'delete', sequencer: '0A', eventName: 'ObjectRemoved:DeleteMarkerCreated', messageId: 'm1' }],
+      changes: [{ key: 'checkpoints/my model (1).safetensors', kind: 'delete', sequencer: '0A', eventName: 'ObjectRemoved:DeleteMarkerCreated', messageId: 'm1', eventTime: 1764158400 }],
       skipped: [],
     });
   });
 
   it.each([
     ['checkpoints/%2e%2e/%2e%2e/etc/passwd', 'reject', '. or ..'],
-    ['checkpoints/%', 'reject', 'malformed percent-encoding'],
-    ['checkpoints/a%0Ab', 'reject', 'control'],
+    ['checkpoints/%.pt', 'reject', 'malformed percent-encoding'],
+    ['checkpoints/a%0Ab.pt', 'reject', 'control'],
     ['checkpoints/', 'ignore', 'folder marker'],
     ['.model-sync/ready.json', 'ignore', 'tooling'],
     ['outputs/image.png', 'ignore', 'outside the model folders'],
@@ -63,7 +63,7 @@ describe('parseRecord', () => {
 
   it('skips events of another bucket and events that do not change the object', () => {
     const parsed = parseRecord(
-      sqsRecord('m1', { Records: [s3Record('ObjectCreated:Put', 'checkpoints/a', '01', 'other-bucket'), s3Record('ObjectTagging:Put', 'checkpoints/a', '01')] }),
+      sqsRecord('m1', { Records: [s3Record('ObjectCreated:Put', 'checkpoints/a.pt', '01', 'other-bucket'), s3Record('ObjectTagging:Put', 'checkpoints/a.pt', '01')] }),
       SETTINGS,
     );
     expect(parsed.type === 'changes' && parsed.skipped.map((s) => s.disposition)).toEqual(['reject', 'ignore']);
@@ -77,10 +77,38 @@ describe('parseRecord', () => {
     ['not json', 'body is not JSON'],
     ['[1,2]', 'body is not a JSON object'],
     ['{"hello":"world"}', 'body has no Records array'],
-    ['{"Records":[{"eventSource":"aws:sqs"}]}', 'not an S3 event notification'],
-    ['{"Records":[{"eventSource":"aws:s3","s3":{"bucket":{"name":"b"},"object":{}}}]}', 'no object key'],
   ])('marks %s as unreadable', (body, reason) => {
     expect(parseRecord(sqsRecord('m1', body), SETTINGS)).toEqual({ type: 'unreadable', reason: expect.stringContaining(reason) });
+  });
+
+  // Issue 15 item 9: one malformed record used to make the whole message unreadable.
+  it.each([
+    [{ eventSource: 'aws:sqs' }, 'not an S3 event notification'],
+    [{ eventSource: 'aws:s3', s3: { bucket: { name: BUCKET }, object: {} } }, 'without an object key'],
+    ['just a string', 'not an S3 event notification'],
+  ])('handles records one by one: a malformed record (%j) does not spoil the valid record next to it', (bad, reason) => {
+    const parsed = parseRecord(sqsRecord('m1', { Records: [bad, s3Record('ObjectCreated:Put', 'loras/fine.safetensors', '01')] }), SETTINGS);
+    expect(parsed.type).toBe('changes');
+    if (parsed.type !== 'changes') return;
+    expect(parsed.changes.map((c) => c.key)).toEqual(['loras/fine.safetensors']);
+    expect(parsed.skipped).toEqual([{ rawKey: '', disposition: 'reject', reason: expect.stringMatching(new RegExp(`^record 0: .*${reason}`)), messageId: 'm1', malformed: true }]);
+  });
+
+  it('carries the S3 event time (epoch seconds) for the nodes\' sync-lag metric', () => {
+    const parsed = parseRecord(change('m1', 'ObjectCreated:Put', 'loras/x.pt', '01'), SETTINGS);
+    expect(parsed.type === 'changes' && parsed.changes[0].eventTime).toBe(Date.parse('2025-11-26T12:00:00.000Z') / 1000);
+  });
+
+  it('rejects keys against models.allowedExtensions and the file/folder clash rule', () => {
+    const parsed = parseRecord(
+      sqsRecord('m1', { Records: [s3Record('ObjectCreated:Put', 'loras/evil.ckpt', '01'), s3Record('ObjectCreated:Put', 'loras/a.pt/b.pt', '01'), s3Record('ObjectCreated:Put', 'loras/%7B%7Bssm%3Ax%7D%7D.pt', '01')] }),
+      SETTINGS,
+    );
+    expect(parsed.type === 'changes' && parsed.skipped.map((s) => s.reason)).toEqual([
+      expect.stringContaining('not in models.allowedExtensions'),
+      expect.stringContaining('file/folder clash'),
+      expect.stringContaining('{ or }'),
+    ]);
   });
 });
 
@@ -102,54 +130,54 @@ describe('compareSequencers', () => {
 describe('coalesce + planCommands', () => {
   it('keeps the latest event per key: create then delete is a delete', () => {
     const commands = planCommands(
-      coalesce(changesOf(change('m1', 'ObjectCreated:Put', 'checkpoints/a', '0001'), change('m2', 'ObjectRemoved:DeleteMarkerCreated', 'checkpoints/a', '0002'))),
+      coalesce(changesOf(change('m1', 'ObjectCreated:Put', 'checkpoints/a.pt', '0001'), change('m2', 'ObjectRemoved:DeleteMarkerCreated', 'checkpoints/a.pt', '0002'))),
     );
-    expect(commands).toEqual([{ kind: 'delete', key: 'checkpoints/a', messageIds: ['m2'] }]);
+    expect(commands).toEqual([{ kind: 'delete', key: 'checkpoints/a.pt', messageIds: ['m2'], eventTime: 1764158400 }]);
   });
 
   it('orders by sequencer, not by arrival: a late-arriving older create loses to the delete', () => {
     const commands = planCommands(
-      coalesce(changesOf(change('m2', 'ObjectRemoved:DeleteMarkerCreated', 'checkpoints/a', '0002'), change('m1', 'ObjectCreated:Put', 'checkpoints/a', '0001'))),
+      coalesce(changesOf(change('m2', 'ObjectRemoved:DeleteMarkerCreated', 'checkpoints/a.pt', '0002'), change('m1', 'ObjectCreated:Put', 'checkpoints/a.pt', '0001'))),
     );
-    expect(commands).toEqual([{ kind: 'delete', key: 'checkpoints/a', messageIds: ['m2'] }]);
+    expect(commands).toEqual([{ kind: 'delete', key: 'checkpoints/a.pt', messageIds: ['m2'], eventTime: 1764158400 }]);
   });
 
   it('delete then re-upload is a copy', () => {
     const commands = planCommands(
-      coalesce(changesOf(change('m1', 'ObjectRemoved:DeleteMarkerCreated', 'loras/x', '00A0'), change('m2', 'ObjectCreated:Put', 'loras/x', '00A0F1'))),
+      coalesce(changesOf(change('m1', 'ObjectRemoved:DeleteMarkerCreated', 'loras/x.pt', '00A0'), change('m2', 'ObjectCreated:Put', 'loras/x.pt', '00A0F1'))),
     );
-    expect(commands).toEqual([{ kind: 'copy', key: 'loras/x', messageIds: ['m2'] }]);
+    expect(commands).toEqual([{ kind: 'copy', key: 'loras/x.pt', messageIds: ['m2'], eventTime: 1764158400 }]);
   });
 
   it('sends one command for a duplicated event and answers for both messages', () => {
-    const commands = planCommands(coalesce(changesOf(change('m1', 'ObjectCreated:Put', 'vae/v', '0F'), change('m2', 'ObjectCreated:Put', 'vae/v', '0F'))));
-    expect(commands).toEqual([{ kind: 'copy', key: 'vae/v', messageIds: ['m1', 'm2'] }]);
+    const commands = planCommands(coalesce(changesOf(change('m1', 'ObjectCreated:Put', 'vae/v.pt', '0F'), change('m2', 'ObjectCreated:Put', 'vae/v.pt', '0F'))));
+    expect(commands).toEqual([{ kind: 'copy', key: 'vae/v.pt', messageIds: ['m1', 'm2'], eventTime: 1764158400 }]);
   });
 
   it('counts superseded events and keeps keys apart', () => {
     const coalesced = coalesce(
       changesOf(
-        change('m1', 'ObjectCreated:Put', 'checkpoints/a', '01'),
-        change('m2', 'ObjectCreated:Put', 'checkpoints/a', '02'),
-        change('m3', 'ObjectCreated:Put', 'checkpoints/a', '03'),
-        change('m4', 'ObjectCreated:Put', 'checkpoints/b', '01'),
+        change('m1', 'ObjectCreated:Put', 'checkpoints/a.pt', '01'),
+        change('m2', 'ObjectCreated:Put', 'checkpoints/a.pt', '02'),
+        change('m3', 'ObjectCreated:Put', 'checkpoints/a.pt', '03'),
+        change('m4', 'ObjectCreated:Put', 'checkpoints/b.pt', '01'),
       ),
     );
     expect(coalesced.map((c) => [c.change.key, c.change.messageId, c.superseded])).toEqual([
-      ['checkpoints/a', 'm3', 2],
-      ['checkpoints/b', 'm4', 0],
+      ['checkpoints/a.pt', 'm3', 2],
+      ['checkpoints/b.pt', 'm4', 0],
     ]);
   });
 
   it('takes the later-read event as newer when a sequencer is missing', () => {
-    const commands = planCommands(coalesce(changesOf(change('m1', 'ObjectCreated:Put', 'checkpoints/a'), change('m2', 'ObjectRemoved:Delete', 'checkpoints/a'))));
-    expect(commands).toEqual([{ kind: 'resolve', key: 'checkpoints/a', messageIds: ['m2'] }]);
+    const commands = planCommands(coalesce(changesOf(change('m1', 'ObjectCreated:Put', 'checkpoints/a.pt'), change('m2', 'ObjectRemoved:Delete', 'checkpoints/a.pt'))));
+    expect(commands).toEqual([{ kind: 'resolve', key: 'checkpoints/a.pt', messageIds: ['m2'], eventTime: 1764158400 }]);
   });
 
   it('plans in key order, one command per key', () => {
     const commands = planCommands(
-      coalesce(changesOf(change('m1', 'ObjectCreated:Put', 'vae/z', '01'), change('m2', 'ObjectCreated:Put', 'checkpoints/a', '01'), change('m3', 'ObjectCreated:Put', 'loras/m', '01'))),
+      coalesce(changesOf(change('m1', 'ObjectCreated:Put', 'vae/z.pt', '01'), change('m2', 'ObjectCreated:Put', 'checkpoints/a.pt', '01'), change('m3', 'ObjectCreated:Put', 'loras/m.pt', '01'))),
     );
-    expect(commands.map((c) => c.key)).toEqual(['checkpoints/a', 'loras/m', 'vae/z']);
+    expect(commands.map((c) => c.key)).toEqual(['checkpoints/a.pt', 'loras/m.pt', 'vae/z.pt']);
   });
 });

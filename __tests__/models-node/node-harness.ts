@@ -11,15 +11,18 @@ import { createServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { renderNodeUserData } from '../../constructs/models/node-user-data';
+import { renderNodeFilesInstaller } from '../../constructs/models/node-files-document';
+import { DEFAULT_MODEL_EXTENSIONS } from '../../lambdas/model-sync/keys';
 import { installedFiles } from './user-data-parts';
 
 const REPO = path.join(__dirname, '..', '..');
-export const VENV_BIN = path.join(REPO, '.tools', 'venv', 'bin');
+// MOTO_SERVER (as __tests__/model-sync/moto.ts reads it) points at another venv with moto and the AWS CLI.
+export const VENV_BIN = process.env.MOTO_SERVER ? path.dirname(process.env.MOTO_SERVER) : path.join(REPO, '.tools', 'venv', 'bin');
 export const REAL_AWS = path.join(VENV_BIN, 'aws');
 export const INSTANCE_STORE_MODEL = 'Amazon EC2 NVMe Instance Storage';
 
 export const FOLDERS = ['checkpoints', 'loras', 'vae', 'embeddings'];
+export const EXTENSIONS = DEFAULT_MODEL_EXTENSIONS;
 
 function sh(command: string, args: string[]): SpawnSyncReturns<string> {
   return spawnSync(command, args, { encoding: 'utf8' });
@@ -99,6 +102,7 @@ export class SandboxNode {
       MODELS_REGION: 'us-east-1',
       MODELS_DIR: this.modelsDir,
       MODEL_FOLDERS: FOLDERS.join(' '),
+      MODEL_EXTENSIONS: EXTENSIONS.join(' '),
       SYNC_PARALLEL_DOWNLOADS: '3',
       INSTANCE_STORE_ARRAY_DIR: this.arrayDir,
       ...settings,
@@ -147,6 +151,8 @@ export class SandboxNode {
       COMFYUI_MODEL_SYNC_STATE_DIR: path.join(this.dir, 'state'),
       COMFYUI_MODEL_SYNC_RUN_DIR: path.join(this.dir, 'run'),
       COMFYUI_MODEL_SYNC_SYSLOG: '0',
+      COMFYUI_MODEL_SYNC_BOOT_ID: 'testboot',
+      COMFYUI_MODEL_SYNC_INSTANCE_ID: 'i-0123456789abcdef0',
       SHIM_LOG: this.shimLog,
       REAL_AWS,
       ...extra,
@@ -195,10 +201,9 @@ export class Harness {
   s3!: S3Client;
 
   constructor() {
-    // Install the script exactly as the user data ships it.
-    const userData = renderNodeUserData({ modelsBucketName: 'unused-bucket', region: 'us-east-1', modelsDir: '/mnt/models', folders: FOLDERS, reconcileIntervalMinutes: 5 });
-    const script = installedFiles(userData).get('/usr/local/bin/comfyui-model-sync');
-    if (!script) throw new Error('the user data installs no /usr/local/bin/comfyui-model-sync');
+    // Install the script exactly as the node files document ships it (from scripts/node/comfyui-model-sync).
+    const script = installedFiles(renderNodeFilesInstaller()).get('/usr/local/bin/comfyui-model-sync');
+    if (!script) throw new Error('the node files installer installs no /usr/local/bin/comfyui-model-sync');
     mkdirSync(path.dirname(this.script), { recursive: true });
     writeFileSync(this.script, script.content, { mode: 0o755 });
   }

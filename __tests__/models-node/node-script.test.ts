@@ -5,10 +5,10 @@
  * Karpenter's RAID0 array).
  */
 import { ChildProcess, spawn, spawnSync } from 'child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { Harness, loopDevicesUnavailable, SandboxNode } from './node-harness';
+import { Harness, loopDevicesUnavailable, SandboxNode, VENV_BIN } from './node-harness';
 
 const harness = new Harness();
 const loopSkipReason = loopDevicesUnavailable();
@@ -65,7 +65,7 @@ function tree(dir: string): string[] {
 }
 
 /** Exactly 1024 bytes, every segment under 255. */
-const K1024 = `checkpoints/${['a', 'b', 'c', 'd'].map((c) => `${c.repeat(200)}/`).join('')}${'e'.repeat(1024 - 12 - 4 * 201)}`;
+const K1024 = `checkpoints/${['a', 'b', 'c', 'd'].map((c) => `${c.repeat(200)}/`).join('')}${'e'.repeat(1024 - 12 - 4 * 201 - 3)}.pt`;
 
 /** Keys a node takes literally; each maps inside its folder. */
 const ACCEPTED_KEYS = [
@@ -73,16 +73,16 @@ const ACCEPTED_KEYS = [
   'loras/my model (1).safetensors',
   'loras/a+b c.safetensors',
   'checkpoints/%2e%2e/x.safetensors',
-  'checkpoints/%2e%2e',
+  'checkpoints/%2e%2e.safetensors',
   'vae/ñandú 🐉.pt',
   'loras/$(touch pwned).safetensors',
   'loras/`touch pwned`.safetensors',
   'loras/a;touch pwned;.safetensors',
-  'loras/-rf',
+  'loras/-rf.pt',
   'embeddings/a]b[c*?.pt',
   K1024,
   // 1024 bytes of two-byte characters: limits count bytes, not characters.
-  `checkpoints/${`${'é'.repeat(120)}/`.repeat(4)}${'x'.repeat(1024 - 12 - 4 * 241)}`,
+  `checkpoints/${`${'é'.repeat(120)}/`.repeat(4)}${'x'.repeat(1024 - 12 - 4 * 241 - 3)}.pt`,
 ];
 
 /** Keys a node refuses, with the reason it logs. */
@@ -104,6 +104,9 @@ const REFUSED_KEYS: Array<[string, RegExp]> = [
   ['checkpoints/a\x7fb.safetensors', /control characters/],
   ['checkpoints/\x1b[31mred.safetensors', /control characters/],
   [`${K1024}e`, /longer than 1024 bytes \(1025\)/],
+  ['checkpoints/notes.md', /file extension not in MODEL_EXTENSIONS/],
+  ['loras/a.safetensors/b.safetensors', /folder segment 'a\.safetensors' ends in a model file extension \(file\/folder clash\)/],
+  ['loras/{{ssm:/prod/secret}}.safetensors', /contains '\{' or '\}'/],
   [`checkpoints/${'x'.repeat(1011)}é`, /longer than 1024 bytes \(1025\)/],
   [`checkpoints/${'x'.repeat(256)}`, /segment longer than 255 bytes/],
 ];
@@ -220,15 +223,19 @@ describe('sync on the root volume (an instance type without instance store)', ()
     expect(tree(node.modelsDir).filter((f) => !f.startsWith('.model-sync/'))).toEqual(valid);
     for (const key of valid) expect(read(node.model(key))).toBe(objects[key]);
     expect(existsSync(path.join(node.cwd, 'pwned'))).toBe(false);
-    expect(r.stderr).toMatch(/skipping key 'checkpoints\/a\/\/double\.bin': has an empty path segment/);
-    expect(r.stderr).toMatch(/skipping key 'checkpoints\/\.\/dot\.bin': has a '\.' path segment/);
+    expect(r.stderr).toContain(`unsyncable object: {"key":"checkpoints/a//double.bin","reason":"invalid-key","detail":"has an empty path segment ('//')"}`);
+    expect(r.stderr).toContain(`unsyncable object: {"key":"checkpoints/./dot.bin","reason":"invalid-key","detail":"has a '.' path segment"}`);
     expect(r.stderr).toMatch(/ignored 3 keys outside the model folders or folder markers/);
     expect(r.stderr).toMatch(/initial: 6 models in s3:\/\/dir-models \(\d+ bytes\), 6 to download/);
     const head = await harness.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'checkpoints/base.safetensors' }));
     expect(Math.floor(statSync(node.model('checkpoints/base.safetensors')).mtimeMs / 1000)).toBe(Math.floor(head.LastModified!.getTime() / 1000));
     expect(statSync(node.model('checkpoints/base.safetensors')).mode & 0o777).toBe(0o644);
     const ready = json(path.join(node.modelsDir, '.model-sync', 'ready.json'));
-    expect(ready).toMatchObject({ generation: 1, mode: 'initial', bucket, objects: 6, downloaded: 6, deleted: 0 });
+    expect(ready).toMatchObject({ generation: 1, mode: 'initial', bucket, objects: 6, downloaded: 6, deleted: 0, unsyncableCount: 2 });
+    expect(ready.unsyncable).toEqual([
+      { key: 'checkpoints/./dot.bin', reason: 'invalid-key' },
+      { key: 'checkpoints/a//double.bin', reason: 'invalid-key' },
+    ]);
     expect(ready.syncedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(readdirSync(path.join(node.modelsDir, '.model-sync', 'tmp'))).toEqual([]);
   });
@@ -304,7 +311,7 @@ describe('sync on the root volume (an instance type without instance store)', ()
     // A full sync skips it too, and the rest still completes.
     const sync = node.run(['initial']);
     expect(sync.status).toBe(0);
-    expect(sync.stderr).toMatch(/skipping key 'loras\/escape\/evil\.safetensors': resolves outside/);
+    expect(sync.stderr).toMatch(/unsyncable object: \{"key":"loras\/escape\/evil\.safetensors","reason":"invalid-key","detail":"resolves outside/);
     expect(readdirSync(outside)).toEqual([]);
     await remove(bucket, 'loras/escape/evil.safetensors');
   });
@@ -336,9 +343,12 @@ describe('sync on the root volume (an instance type without instance store)', ()
       const before = json(path.join(node.modelsDir, '.model-sync', 'ready.json')).generation;
       const sync = node.run(['initial']);
       expect(sync.status).toBe(9);
-      expect(sync.stderr).toMatch(/initial incomplete: 2 of 2 downloads or deletions failed; ready\.json not updated/);
+      expect(sync.stderr).toMatch(/initial incomplete: 2 of 2 downloads or deletions failed; ready\.json lists them/);
       expect(existsSync(node.model(fresh))).toBe(false);
-      expect(json(path.join(node.modelsDir, '.model-sync', 'ready.json')).generation).toBe(before);
+      // The marker still advances (issue 15 item 2): what failed is listed, and the next reconcile retries.
+      const ready = json(path.join(node.modelsDir, '.model-sync', 'ready.json'));
+      expect(ready.generation).toBe(before + 1);
+      expect(ready.unsyncable).toEqual(expect.arrayContaining([{ key: fresh, reason: 's3-error' }, { key: replaced, reason: 's3-error' }]));
       expect(readdirSync(path.join(node.modelsDir, '.model-sync', 'tmp'))).toEqual([]);
     } finally {
       node.clearShims();
@@ -375,7 +385,7 @@ describe('sync on the root volume (an instance type without instance store)', ()
     }
     expect(existsSync(node.model('embeddings/new.pt'))).toBe(false);
     const tmp = path.join(node.modelsDir, '.model-sync', 'tmp');
-    expect(readdirSync(tmp)).toEqual([expect.stringMatching(/^dl\.\d+\.\w+$/)]);
+    expect(readdirSync(tmp)).toEqual([expect.stringMatching(/^dl\.\w+\.\d+\.\d+\.\w+$/)]);
     const r = node.run(['initial']);
     expectOk(r);
     expect(readdirSync(tmp)).toEqual([]);
@@ -447,6 +457,11 @@ describe('concurrency: SSM commands while a download or a full sync is under way
    * a slow listing or a slow download, with something else happening meanwhile.
    */
   function pauseAfter(call: string): { paused: string; resume: string } {
+    return pauseWhen(() => `[[ " $* " == *" ${call} "* ]]`);
+  }
+
+  /** Like pauseAfter, for any bash `condition` (given the paused marker path), after optional `prelude` lines. */
+  function pauseWhen(condition: (paused: string) => string, prelude: (paused: string) => string[] = () => []): { paused: string; resume: string } {
     checkpoint += 1;
     const paused = path.join(node.dir, `paused-${checkpoint}`);
     const resume = path.join(node.dir, `resume-${checkpoint}`);
@@ -455,7 +470,8 @@ describe('concurrency: SSM commands while a download or a full sync is under way
         '#!/usr/bin/env bash',
         '"$REAL_AWS" "$@"',
         'rc=$?',
-        `if [[ " $* " == *" ${call} "* ]]; then`,
+        ...prelude(paused),
+        `if ${condition(paused)}; then`,
         `  touch ${paused}`,
         `  for ((i = 0; i < 600; i++)); do [[ -e ${resume} ]] && break; sleep 0.05; done`,
         'fi',
@@ -533,23 +549,27 @@ describe('concurrency: SSM commands while a download or a full sync is under way
     expect(read(node.model(key))).toBe('version two, longer');
   });
 
-  it('a delete keeps a file that a copy replaced while it asked the bucket', async () => {
-    const key = 'loras/replaced during delete.safetensors';
-    await put(bucket, key, 'old lora');
-    expectOk(node.run(['copy', key]));
-    await remove(bucket, key);
-    const { paused, resume } = pauseAfter('head-object');
-    const del = node.runInBackground(['delete', key]);
-    await waitFor(paused, 'the delete\'s bucket check');
+  // Issue 15 item 3: the bucket check after a download and the rename are one step for deletes.
+  it('a delete that lands between a copy\'s post-download check and its rename is never undone', async () => {
+    const key = 'loras/deleted before the rename.safetensors';
+    await put(bucket, key, 'doomed lora');
+    // Pauses after the first S3 call that follows the download: the copy's second look at the bucket.
+    const { paused, resume } = pauseWhen(
+      (marker) => `[[ -e ${marker}.downloaded && ! -e ${marker} ]]`,
+      (marker) => [`if [[ " $* " == *" s3 cp "* ]]; then touch ${marker}.downloaded; exit $rc; fi`],
+    );
+    const copy = node.runInBackground(['copy', key]);
+    await waitFor(paused, 'the copy\'s check after its download');
     node.clearShims();
-    // What a concurrent copy's rename does.
-    writeFileSync(`${node.model(key)}.new`, 'new lora');
-    renameSync(`${node.model(key)}.new`, node.model(key));
+    await remove(bucket, key);
+    const del = node.runInBackground(['delete', key]);
+    // The delete either waits for the copy's rename or runs before it; either way it asks S3 itself.
+    await new Promise((r) => setTimeout(r, 1500));
     writeFileSync(resume, '');
-    const r = await del;
-    expectOk(r);
-    expect(r.stderr).toMatch(/the local file was replaced while checking the bucket; keeping it/);
-    expect(read(node.model(key))).toBe('new lora');
+    const [c, d] = await Promise.all([copy, del]);
+    expectOk(c);
+    expectOk(d);
+    expect(existsSync(node.model(key))).toBe(false);
   });
 
   it('an object deleted between the listing and its download does not make the full sync fail', async () => {
@@ -567,6 +587,152 @@ describe('concurrency: SSM commands while a download or a full sync is under way
     expect(r.stderr).toMatch(/'checkpoints\/gone before download\.safetensors' left s3:\/\/race-models during its download; discarded/);
     expect(existsSync(node.model(key))).toBe(false);
     expect(json(path.join(node.modelsDir, '.model-sync', 'ready.json')).generation).toBe(before + 1);
+  });
+});
+
+describe('issue 15: faults found under adversarial testing', () => {
+  const bucket = 'adversarial-models';
+  let node: SandboxNode;
+  const ready = () => json(path.join(node.modelsDir, '.model-sync', 'ready.json'));
+
+  beforeAll(async () => {
+    await harness.createBucket(bucket);
+    await put(bucket, 'checkpoints/NoSuchKey.safetensors', 'a model named like an error code');
+    node = harness.node('adversarial', bucket, { CLUSTER_NAME: 'comfyui-test' });
+    expectOk(node.run(['prepare-disk']));
+  }, 60000);
+
+  afterEach(() => node.clearShims());
+
+  // Item 1: with S3 unreachable the CLI's error quotes the URL, which holds the key.
+  it.each([
+    ['AWS CLI v1', 255],
+    ['AWS CLI v2', 255],
+    ['AWS CLI v2, service error', 254],
+  ])('a failed S3 call is "S3 error" (exit 6, file kept), never "deleted", whatever the error text says (%s, exit %i)', async (_cli, code) => {
+    expectOk(node.run(['copy', 'checkpoints/NoSuchKey.safetensors']));
+    node.addShims({
+      aws: [
+        '#!/usr/bin/env bash',
+        'if [[ " $* " == *" s3api "* ]]; then',
+        '  echo "Could not connect to the endpoint URL: \"http://127.0.0.1:1/adversarial-models/checkpoints/NoSuchKey.safetensors\" An error occurred (404) when calling the HeadObject operation: Not Found" >&2',
+        `  exit ${code}`,
+        'fi',
+        'exec "$REAL_AWS" "$@"',
+        '',
+      ].join('\n'),
+    });
+    const d = node.run(['delete', 'checkpoints/NoSuchKey.safetensors']);
+    expect(d.status).toBe(6);
+    expect(d.stderr).toMatch(new RegExp(`looking up s3://adversarial-models/'checkpoints/NoSuchKey\\.safetensors' failed: exit ${code}`));
+    expect(read(node.model('checkpoints/NoSuchKey.safetensors'))).toBe('a model named like an error code');
+    const c = node.run(['copy', 'checkpoints/NoSuchKey.safetensors']);
+    expect(c.status).toBe(6);
+    expect(c.stderr).not.toMatch(/nothing to do/);
+    const r = node.run(['reconcile']);
+    expect(r.status).toBe(6);
+    expect(read(node.model('checkpoints/NoSuchKey.safetensors'))).toBe('a model named like an error code');
+  });
+
+  // Item 2: archived objects and file/folder clashes never keep a node from becoming ready.
+  it('skips archived objects and clashing keys, writes ready.json listing them, and publishes UnsyncableObjects', async () => {
+    const data = Buffer.from('frozen');
+    await harness.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'checkpoints/frozen.safetensors', Body: data, ContentLength: data.length, StorageClass: 'DEEP_ARCHIVE' }));
+    await put(bucket, 'loras/a.safetensors', 'the file');
+    await put(bucket, 'loras/a.safetensors/b.safetensors', 'a file inside a folder named like the file');
+    const r = node.run(['initial']);
+    expectOk(r);
+    expect(read(node.model('loras/a.safetensors'))).toBe('the file');
+    expect(existsSync(node.model('checkpoints/frozen.safetensors'))).toBe(false);
+    expect(ready().unsyncable).toEqual([
+      { key: 'checkpoints/frozen.safetensors', reason: 'archived' },
+      { key: 'loras/a.safetensors/b.safetensors', reason: 'clash' },
+    ]);
+    expect(ready().unsyncableCount).toBe(2);
+    expect(r.stderr).toContain('unsyncable object: {"key":"checkpoints/frozen.safetensors","reason":"archived","detail":"storage class DEEP_ARCHIVE: restore it or copy it to a readable class"}');
+    const metrics = spawnSync(path.join(VENV_BIN, 'aws'), ['cloudwatch', 'list-metrics', '--namespace', 'ComfyUI/ModelSync', '--region', 'us-east-1', '--output', 'json'], { env: node.env(), encoding: 'utf8' });
+    const listed = (JSON.parse(metrics.stdout).Metrics as { MetricName: string; Dimensions: { Name: string; Value: string }[] }[]).map(
+      (m) => `${m.MetricName} ${m.Dimensions.map((d) => `${d.Name}=${d.Value}`).sort().join(',')}`,
+    );
+    for (const metric of ['NodeModelsReady', 'UnsyncableObjects']) {
+      expect(listed).toContain(`${metric} ClusterName=comfyui-test`);
+      expect(listed).toContain(`${metric} ClusterName=comfyui-test,InstanceId=i-0123456789abcdef0`);
+    }
+    await harness.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'checkpoints/frozen.safetensors' }));
+    await remove(bucket, 'loras/a.safetensors/b.safetensors');
+  });
+
+  // Item 4: same size, same second, new content.
+  it('a same-size re-upload within the same second is downloaded (ETag, not size + mtime)', async () => {
+    const key = 'vae/same size.pt';
+    await put(bucket, key, 'version-1');
+    expectOk(node.run(['copy', key]));
+    await put(bucket, key, 'version-2');
+    const head = await harness.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    // As if both uploads had happened within one second: the old file now has the new LastModified.
+    spawnSync('touch', ['-m', '-d', `@${Math.floor(head.LastModified!.getTime() / 1000)}`, node.model(key)]);
+    const r = node.run(['copy', key]);
+    expectOk(r);
+    expect(r.stderr).not.toMatch(/already up to date/);
+    expect(read(node.model(key))).toBe('version-2');
+    expect(node.run(['copy', key]).stderr).toMatch(/already up to date/);
+  });
+
+  // Item 5: leftovers of another boot or of a reused PID go, on any command.
+  it('sweeps work directories of another boot, of a reused PID and of the old naming on a copy', () => {
+    const tmp = path.join(node.modelsDir, '.model-sync', 'tmp');
+    const live = String(process.pid);
+    const stale = [`dl.${live}.abcdef`, `dl.otherboot.${live}.1.abcdef`, `dl.testboot.${live}.1.abcdef`, `list.testboot.${live}.1.abcdef`];
+    for (const d of stale) mkdirSync(path.join(tmp, d, 'object'), { recursive: true });
+    expectOk(node.run(['copy', 'vae/same size.pt']));
+    expect(readdirSync(tmp)).toEqual([]);
+  });
+
+  // Item 6: disk full is exit 7 with the figures, not "S3 error".
+  itRoot('a download that does not fit is "disk full" (exit 7) with needed and free bytes, and counted as SyncFailures{Reason=disk-full}', async () => {
+    const small = harness.node('small-disk', bucket, { CLUSTER_NAME: 'comfyui-test' });
+    mkdirSync(small.modelsDir, { recursive: true });
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'small-models', small.modelsDir]).status).toBe(0);
+    expectOk(small.run(['prepare-disk']));
+    await put(bucket, 'checkpoints/too big.safetensors', Buffer.alloc(3 * 1024 * 1024, 1));
+    const r = small.run(['copy', 'checkpoints/too big.safetensors']);
+    expect(r.status).toBe(7);
+    expect(r.stderr).toMatch(/disk full: 'checkpoints\/too big\.safetensors' needs 3145728 bytes, .* has \d+ free/);
+    const metrics = spawnSync(path.join(VENV_BIN, 'aws'), ['cloudwatch', 'list-metrics', '--namespace', 'ComfyUI/ModelSync', '--metric-name', 'SyncFailures', '--region', 'us-east-1', '--output', 'json'], { env: small.env(), encoding: 'utf8' });
+    expect(metrics.stdout).toContain('"disk-full"');
+    await remove(bucket, 'checkpoints/too big.safetensors');
+  });
+
+  // Item 7: keys are escaped in every log line.
+  it('never writes U+2028, U+0085 or U+202E raw into a log line', async () => {
+    const rtl = 'checkpoints/evil\u202egnp.safetensors';
+    await put(bucket, rtl, 'right to left');
+    await put(bucket, 'checkpoints/line\u2028break.safetensors', 'refused');
+    await put(bucket, 'checkpoints/next\u0085line.safetensors', 'refused');
+    const c = node.run(['copy', rtl]);
+    expectOk(c);
+    expect(read(node.model(rtl))).toBe('right to left');
+    const r = node.run(['reconcile']);
+    for (const out of [c.stderr, r.stderr]) expect(out).not.toMatch(/[\u0085\u2028\u2029\u202a-\u202e]/);
+    expect(c.stderr).toContain("copied $'checkpoints/evil\\342\\200\\256gnp.safetensors'");
+    expect(r.stderr).toContain('unsyncable object: {"key":"checkpoints/line\\u2028break.safetensors","reason":"invalid-key"');
+    for (const k of [rtl, 'checkpoints/line\u2028break.safetensors', 'checkpoints/next\u0085line.safetensors']) await remove(bucket, k);
+  });
+
+  // Performance: the document's batch is one invocation; one bad change does not stop the others.
+  it('apply: runs every change of a batch in one invocation; a refused key fails alone (exit 10) and is counted', async () => {
+    await put(bucket, 'loras/batch one.safetensors', 'one');
+    await put(bucket, 'loras/batch two.pt', 'two');
+    const changes = ['copy 1764158400 loras/batch one.safetensors', 'copy 0 loras/batch two.pt', 'copy 0 loras/evil.exe', 'delete 0 vae/same size.pt'].join('\n');
+    const r = node.run(['apply', changes]);
+    expect(r.status).toBe(10);
+    expect(r.stderr).toMatch(/apply: 1 of 4 changes failed/);
+    expect(read(node.model('loras/batch one.safetensors'))).toBe('one');
+    expect(read(node.model('loras/batch two.pt'))).toBe('two');
+    expect(existsSync(node.model('vae/same size.pt'))).toBe(true); // still in the bucket: kept
+    const metrics = spawnSync(path.join(VENV_BIN, 'aws'), ['cloudwatch', 'list-metrics', '--namespace', 'ComfyUI/ModelSync', '--region', 'us-east-1', '--output', 'json'], { env: node.env(), encoding: 'utf8' });
+    expect(metrics.stdout).toContain('"SyncLagSeconds"');
+    expect(metrics.stdout).toContain('"invalid-key"');
   });
 });
 

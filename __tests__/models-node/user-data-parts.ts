@@ -1,9 +1,10 @@
 /**
  * Reads the node user data back the way cloud-init would: MIME parts, the env
- * heredoc, the gzip payload and the files the payload installs. The node-script
- * tests install the script from here, so they test exactly what ships.
+ * heredoc, the assignments and the files a heredoc installer writes (the
+ * node files document's installer, or the user data's drop-ins). The
+ * node-script tests install the script from the installer, so they test
+ * exactly what ships.
  */
-import { gunzipSync } from 'zlib';
 
 export interface MimePart {
   readonly headers: Record<string, string>;
@@ -80,24 +81,20 @@ export function envFile(userData: string): string {
   return heredocBody(shellPart(userData), 'cat > /etc/comfyui-model-sync.env', 'COMFYUI_MODEL_SYNC_ENV');
 }
 
-/** The gzip payload, base64-decoded (still compressed). */
-export function payloadGzip(userData: string): Buffer {
-  return Buffer.from(heredocBody(shellPart(userData), 'base64 -d > "$payload.gz"', 'COMFYUI_MODEL_SYNC_PAYLOAD').replace(/\n/g, ''), 'base64');
-}
-
-/** The payload installer script. */
-export function payloadScript(userData: string): string {
-  return gunzipSync(payloadGzip(userData)).toString('utf8');
-}
-
-/** Files the payload installs: path -> content and mode. */
-export function installedFiles(userData: string): Map<string, { content: string; mode: string }> {
-  const payload = payloadScript(userData);
+/** Files a shell text writes with quoted heredocs and chmod (the node files installer, or the user data's drop-ins): path -> content and mode. */
+export function installedFiles(script: string): Map<string, { content: string; mode: string }> {
   const files = new Map<string, { content: string; mode: string }>();
   const re = /^cat > (\S+) <<'COMFYUI_MODEL_SYNC_EOF'\n([\s\S]*?)^COMFYUI_MODEL_SYNC_EOF\nchmod (\d{4}) (\S+)$/gm;
-  for (let m = re.exec(payload); m; m = re.exec(payload)) {
+  for (let m = re.exec(script); m; m = re.exec(script)) {
     if (m[1] !== m[4]) throw new Error(`chmod of ${m[4]} follows the heredoc of ${m[1]}`);
     files.set(m[1], { content: m[2], mode: m[3] });
   }
   return files;
+}
+
+/** A `name=value` assignment line of the user data's shell part. */
+export function shellAssignment(userData: string, name: string): string {
+  const m = new RegExp(`^${name}=(.*)$`, 'm').exec(shellPart(userData));
+  if (!m) throw new Error(`no ${name}= line in the user data`);
+  return m[1];
 }

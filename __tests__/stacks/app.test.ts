@@ -71,6 +71,8 @@ describe('main.ts (the synth entry point)', () => {
     const references = pool.values[0].match(/\$\{[^}]*\}/g);
     expect(references).toEqual([
       expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-comfyui-dev-capacity\.outputs\..*InstanceProfile.*\}$/),
+      // The node files document version the user data fetches (pinned, so a node never reads a newer, unverifiable one).
+      expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-comfyui-dev-capacity\.outputs\..*NodeFiles.*document_version\}$/),
       expect.stringMatching(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-comfyui-dev-storage\.outputs\..*ModelsBucket.*bucket\}$/),
     ]);
     const userData: string = JSON.parse(pool.values[0]).nodeClass.userData;

@@ -79,4 +79,40 @@ describe('StorageStack', () => {
   it('matches the reviewed snapshot', () => {
     expect(synth).toMatchSnapshot();
   });
+
+  // Issue 18 item 5: who may write the models bucket is decided by the bucket, not only by account-wide IAM.
+  describe('models bucket publishers', () => {
+    const publisher = 'arn:aws:iam::123456789012:role/model-publisher';
+    const policyOf = (p: any, bucketId: string) => {
+      const doc = Object.entries(p.data.aws_iam_policy_document).find(([id]) => id.startsWith(bucketId));
+      return (doc![1] as any).statement as any[];
+    };
+
+    it('denies object writes and deletes to every principal but models.publisherPrincipalArns', () => {
+      const { parsed: withPublishers } = synthStorage({ models: { publisherPrincipalArns: [publisher, 'arn:aws:iam::123456789012:role/ci-*'] } });
+      const statements = policyOf(withPublishers, 'ModelsBucket');
+      const deny = statements.find((st) => st.sid === 'DenyModelWritesExceptPublishers');
+      expect(deny).toMatchObject({
+        effect: 'Deny',
+        principals: [{ type: '*', identifiers: ['*'] }],
+        condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: [publisher, 'arn:aws:iam::123456789012:role/ci-*'] }],
+      });
+      expect(deny.actions).toEqual(expect.arrayContaining(['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectAcl', 's3:RestoreObject']));
+      // Readers (nodes: GetObject/ListBucket; the Lambda: ListBucket), the deploy role's bucket-level
+      // actions (policy, notification, lifecycle) and S3's notifications stay untouched.
+      for (const action of deny.actions as string[]) expect(action).toMatch(/^s3:(Put|Delete|Restore|Replicate)Object|^s3:Replicate/);
+      expect(deny.actions).not.toEqual(expect.arrayContaining([expect.stringMatching(/^s3:(Get|List|PutBucket|\*)/)]));
+      expect(deny.resources).toEqual([expect.stringMatching(/^arn:\$\{data\.aws_partition\.[^}]+\}:s3:::comfyui-dev-models-.*\/\*$|^arn:.*:s3:::.*models.*\/\*$/)]);
+      // The other buckets get no such statement.
+      for (const id of ['OutputsBucket', 'InputsBucket', 'LogsBucket']) expect(policyOf(withPublishers, id).map((st: any) => st.sid)).not.toContain('DenyModelWritesExceptPublishers');
+    });
+
+    it('adds no deny while the list is empty (IAM decides, as before)', () => {
+      expect(policyOf(parsed, 'ModelsBucket').map((st: any) => st.sid)).toEqual(['DenyInsecureTransport']);
+    });
+
+    it('refuses a publisher that is not an IAM role or user ARN', () => {
+      expect(() => testConfig({ models: { publisherPrincipalArns: ['*'] } })).toThrow(/publisherPrincipalArns.*must be an IAM role or user ARN/);
+    });
+  });
 });

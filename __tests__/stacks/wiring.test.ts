@@ -10,14 +10,15 @@ import { parse } from 'yaml';
 import { gpuNodeTag, NODE_SYNC_COMMAND, nodeModelPaths } from '../../config';
 import { buildPlatform } from '../../stacks/app';
 import { testConfig } from '../helpers/config';
-import { installedFiles } from '../models-node/user-data-parts';
+import { installerFromDocumentContent, sha256Hex } from '../../constructs/models/node-files-document';
+import { installedFiles, shellAssignment } from '../models-node/user-data-parts';
 
 const ROOT = join(__dirname, '../..');
 const app = Testing.app();
 buildPlatform(app, testConfig());
 app.synth();
 const stack = (role: string) => JSON.parse(readFileSync(join(app.outdir, 'stacks', `comfyui-dev-${role}`, 'cdk.tf.json'), 'utf8'));
-const [network, edge, appStack, addons, modelSync, cluster] = ['network', 'edge', 'app', 'cluster-addons', 'model-sync', 'cluster'].map(stack);
+const [network, edge, appStack, addons, modelSync, cluster, capacity] = ['network', 'edge', 'app', 'cluster-addons', 'model-sync', 'cluster', 'capacity'].map(stack);
 const only = (tf: any, type: string) => {
   const all = Object.values<any>(tf.resource[type]);
   expect(all).toHaveLength(1);
@@ -97,12 +98,27 @@ describe('models: node bootstrap, chart, Lambda and SSM document agree', () => {
     expect(JSON.stringify(document)).toContain(paths.syncCommand);
   });
 
-  it('installs the sync command (decoded from the user data payload) where the SSM document runs it, and every unit runs that path', () => {
+  it('fetches the node files document the capacity stack writes, pinned to its version, and expects the sha256 of its installer', () => {
+    const [[id, document]] = Object.entries<any>(capacity.resource.aws_ssm_document);
+    expect(shellAssignment(userData, 'doc')).toBe(document.name);
+    // The version crosses stacks as a remote-state output of aws_ssm_document.<id>.document_version.
+    const version = shellAssignment(userData, 'version');
+    expect(version).toMatch(/^\$\{data\.terraform_remote_state\.[^{}\s]+\}$/);
+    const outputs = Object.values<any>(capacity.output).map((o) => o.value);
+    expect(outputs).toContain(`\${aws_ssm_document.${id}.document_version}`);
+    const installer = installerFromDocumentContent(document.content.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{'));
+    expect(shellAssignment(userData, 'want')).toBe(sha256Hex(installer));
+    // The node role reads exactly that document.
+    const statements = Object.values<any>(capacity.data.aws_iam_policy_document).flatMap((d) => d.statement ?? []);
+    expect(statements.filter((st) => st.actions.includes('ssm:GetDocument'))).toEqual([expect.objectContaining({ resources: [`\${aws_ssm_document.${id}.arn}`] })]);
+  });
+
+  it('installs the sync command (from the node files document) where the model-sync SSM document runs it, and every unit runs that path', () => {
     expect(NODE_SYNC_COMMAND).toBe(paths.syncCommand);
-    const files = installedFiles(userData);
+    const files = installedFiles(installerFromDocumentContent(only(capacity, 'aws_ssm_document').content.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{')));
     expect(files.get(paths.syncCommand)).toEqual({ content: expect.stringMatching(/^#!\/usr\/bin\/env bash\n/), mode: '0755' });
     const document = JSON.parse(only(modelSync, 'aws_ssm_document').content);
-    expect(document.mainSteps.map((step: any) => step.inputs.runCommand.at(-1))).toEqual([`exec ${paths.syncCommand} "$SSM_action" "$SSM_key"`]);
+    expect(document.mainSteps.map((step: any) => step.inputs.runCommand.at(-1))).toEqual([`exec ${paths.syncCommand} apply "$SSM_changes"`]);
     const execs = [...files].filter(([name]) => name.endsWith('.service')).flatMap(([, f]) => f.content.split('\n').filter((l) => l.startsWith('ExecStart=')));
     expect(execs.length).toBeGreaterThan(0);
     for (const line of execs) expect(line.startsWith(`ExecStart=${paths.syncCommand} `)).toBe(true);

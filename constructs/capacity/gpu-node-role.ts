@@ -5,8 +5,9 @@
  * kubelets with this role join the cluster.
  *
  * Permissions: the three EKS worker policies, SSM (the model-sync path runs
- * commands on nodes through Run Command), and read-only access to the models
- * bucket, decrypting through S3 only.
+ * commands on nodes through Run Command), read-only access to the models
+ * bucket, decrypting through S3 only, and ssm:GetDocument on the one document
+ * holding the node files (the user data reads it at boot).
  */
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
@@ -15,6 +16,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { Construct } from 'constructs';
+import { MODEL_SYNC_METRICS_NAMESPACE } from '../models/model-sync-metrics';
 import { BucketRef } from '../../stacks/contracts';
 
 /**
@@ -46,6 +48,8 @@ export interface GpuNodeRoleProps {
   readonly accountId: string;
   /** Log group the SSM agent streams model-sync command output to (config/naming.ts modelSyncCommandLogGroup). */
   readonly commandLogGroupName: string;
+  /** ARN of the SSM document holding the node files (constructs/models/node-files-document.ts). */
+  readonly nodeFilesDocumentArn: string;
 }
 
 export class GpuNodeRole extends Construct {
@@ -116,6 +120,29 @@ export class GpuNodeRole extends Construct {
       ],
     });
     new IamRolePolicy(this, 'CommandLogs', { name: 'model-sync-command-logs', role: this.role.name, policy: commandLogs.json });
+
+    // comfyui-model-sync publishes ComfyUI/ModelSync metrics; PutMetricData has no
+    // resource ARN, so the namespace condition is what keeps the node to its own metrics.
+    const metrics = new DataAwsIamPolicyDocument(this, 'ModelSyncMetricsDocument', {
+      statement: [
+        {
+          sid: 'PublishModelSyncMetrics',
+          effect: 'Allow',
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          condition: [{ test: 'StringEquals', variable: 'cloudwatch:namespace', values: [MODEL_SYNC_METRICS_NAMESPACE] }],
+        },
+      ],
+    });
+    new IamRolePolicy(this, 'ModelSyncMetrics', { name: 'model-sync-metrics', role: this.role.name, policy: metrics.json });
+
+    // The user data reads the command and its units from this one document at boot.
+    // (AmazonSSMManagedInstanceCore also allows GetDocument; this statement keeps
+    // the boot path working, and reviewable, without relying on it.)
+    const nodeFiles = new DataAwsIamPolicyDocument(this, 'NodeFilesReadDocument', {
+      statement: [{ sid: 'ReadNodeFilesDocument', effect: 'Allow', actions: ['ssm:GetDocument'], resources: [props.nodeFilesDocumentArn] }],
+    });
+    new IamRolePolicy(this, 'NodeFilesRead', { name: 'node-files-read', role: this.role.name, policy: nodeFiles.json });
 
     this.instanceProfile = new IamInstanceProfile(this, 'InstanceProfile', { name: props.name, role: this.role.name });
 

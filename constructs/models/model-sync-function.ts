@@ -38,6 +38,8 @@ export interface ModelSyncFunctionProps {
   readonly bucket: { readonly name: string; readonly arn: string };
   /** Model folders (config.models.prefixes). */
   readonly prefixes: readonly string[];
+  /** File extensions a model key must end with (config.models.allowedExtensions). */
+  readonly extensions: readonly string[];
   /** Queue feeding the function. */
   readonly queue: { readonly arn: string };
   /** The SSM document the function sends. */
@@ -170,6 +172,7 @@ export class ModelSyncFunction extends Construct {
         variables: {
           [ENV.bucket]: props.bucket.name,
           [ENV.prefixes]: props.prefixes.join(','),
+          [ENV.extensions]: props.extensions.join(','),
           [ENV.documentName]: props.document.name,
           [ENV.targetTagKey]: props.targetTag.key,
           [ENV.targetTagValue]: props.targetTag.value,

@@ -1,8 +1,10 @@
 /**
- * Sending commands to the GPU nodes: one SSM SendCommand per (action, key),
- * addressed by tag (`Targets`), so the number of calls depends on the number
- * of changed keys and never on the number of nodes (an `InstanceIds` list is
- * capped at 50 per call; `Targets` has no cap).
+ * Sending commands to the GPU nodes: the changes of one SQS batch travel in
+ * as few SSM SendCommand requests as SSM's parameter size allows (usually
+ * one), addressed by tag (`Targets`), so the number of calls depends neither
+ * on the number of nodes (an `InstanceIds` list is capped at 50 per call;
+ * `Targets` has no cap) nor on the number of keys, and each node runs one
+ * invocation per batch instead of one per key.
  */
 import type { SendCommandCommandInput } from '@aws-sdk/client-ssm';
 
@@ -24,17 +26,65 @@ export interface DispatchSettings {
   readonly deliveryTimeoutSeconds: number;
 }
 
-/** The SendCommand request for one action on one key. The key is only ever a parameter value. */
-export function sendCommandInput(settings: DispatchSettings, action: 'copy' | 'delete', key: string): SendCommandCommandInput {
+/** One change for the nodes: a line `<action> <event-epoch-seconds> <key>` of the document's `changes` parameter. */
+export interface NodeChange {
+  /** What the node does. */
+  readonly action: 'copy' | 'delete';
+  /** The model key (validated: no control character, so never a line break). */
+  readonly key: string;
+  /** S3 event time, epoch seconds; 0 when unknown. */
+  readonly eventTime: number;
+}
+
+/**
+ * Most UTF-8 bytes of one `changes` parameter value. SSM limits the size of
+ * a command's parameters; 8 KiB stays well inside it and holds about 100
+ * typical keys (one SQS batch), so a batch is usually one command. A batch of
+ * 100 maximum-length (1 KiB) keys becomes 13 commands.
+ */
+export const MAX_CHANGES_BYTES = 8192;
+
+/** The `changes` line of one change. */
+export function changeLine(change: NodeChange): string {
+  return `${change.action} ${Math.max(0, Math.floor(change.eventTime))} ${change.key}`;
+}
+
+/**
+ * Packs changes, in order, into as few `changes` values as fit in `maxBytes`
+ * each (newline-separated). Returns the indexes of the changes in each chunk.
+ */
+export function chunkChanges(changes: readonly NodeChange[], maxBytes = MAX_CHANGES_BYTES): number[][] {
+  const chunks: number[][] = [];
+  let current: number[] = [];
+  let size = 0;
+  changes.forEach((change, index) => {
+    const bytes = Buffer.byteLength(changeLine(change), 'utf8');
+    if (bytes > maxBytes) throw new Error(`one change is ${bytes} bytes, more than the ${maxBytes} a command may carry`);
+    const added = current.length === 0 ? bytes : bytes + 1;
+    if (current.length > 0 && size + added > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    size += current.length === 0 ? bytes : bytes + 1;
+    current.push(index);
+  });
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** The SendCommand request carrying `changes`. Keys are only ever parameter values. */
+export function sendCommandInput(settings: DispatchSettings, changes: readonly NodeChange[]): SendCommandCommandInput {
+  const copies = changes.filter((c) => c.action === 'copy').length;
   return {
     DocumentName: settings.documentName,
     Targets: [{ Key: `tag:${settings.targetTagKey}`, Values: [settings.targetTagValue] }],
-    Parameters: { action: [action], key: [key] },
+    Parameters: { changes: [changes.map(changeLine).join('\n')] },
     MaxConcurrency: settings.maxConcurrency,
     MaxErrors: settings.maxErrors,
     TimeoutSeconds: settings.deliveryTimeoutSeconds,
-    // The key stays out of the comment: comments are capped at 100 characters.
-    Comment: `comfyui model-sync ${action}`,
+    // Keys stay out of the comment: comments are capped at 100 characters.
+    Comment: `comfyui model-sync: ${copies} copy, ${changes.length - copies} delete`,
     CloudWatchOutputConfig: { CloudWatchOutputEnabled: true, CloudWatchLogGroupName: settings.outputLogGroup },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * Model-sync Lambda: SQS (S3 notifications of the models bucket) -> one SSM
- * Run Command per changed model, sent to every GPU node of the cluster by tag.
+ * Model-sync Lambda: SQS (S3 notifications of the models bucket) -> SSM Run
+ * Command carrying every changed model of the batch (one command, more only
+ * where SSM's parameter size forces it), sent to every GPU node by tag.
  *
  * Per batch: read every message, decode and validate keys, keep the latest
  * change per key (S3 `sequencer`), ask the bucket whether a key still exists
@@ -13,7 +14,7 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { mapWithConcurrency, RetryClock, RetryPolicy, sendCommandInput, withThrottlingRetry } from './dispatch';
+import { chunkChanges, mapWithConcurrency, NodeChange, RetryClock, RetryPolicy, sendCommandInput, withThrottlingRetry } from './dispatch';
 import { createLogger, describeError, Logger } from './log';
 import { coalesce, KeyChange, parseRecord, planCommands, PlannedCommand } from './plan';
 import { readSettings, Settings } from './settings';
@@ -54,7 +55,9 @@ export interface BatchSummary {
   readonly changes: number;
   /** Keys skipped (ignored or rejected). */
   readonly skipped: number;
-  /** Commands planned after coalescing (one per key). */
+  /** Keys to change after coalescing (one copy or delete each). */
+  readonly keys: number;
+  /** SendCommand requests planned: the keys in chunks that fit SSM's parameter size (usually one). */
   readonly commands: number;
   /** SendCommand requests made by the handler, its own throttling retries included (the SDK's internal retries are not counted). */
   readonly sendCommandCalls: number;
@@ -90,7 +93,8 @@ export async function processBatch(event: SQSEvent, deps: Dependencies): Promise
       changes.push(...parsed.changes);
       for (const s of parsed.skipped) {
         skipped += 1;
-        log(s.disposition === 'reject' ? 'warn' : 'info', s.disposition === 'reject' ? 'key rejected' : 'key ignored', { messageId: s.messageId, rawKey: s.rawKey, reason: s.reason });
+        if (s.malformed) log('error', 'malformed record skipped; the other records of its message are processed', { messageId: s.messageId, reason: s.reason });
+        else log(s.disposition === 'reject' ? 'warn' : 'info', s.disposition === 'reject' ? 'key rejected' : 'key ignored', { messageId: s.messageId, rawKey: s.rawKey, reason: s.reason });
       }
     }
   }
@@ -99,44 +103,62 @@ export async function processBatch(event: SQSEvent, deps: Dependencies): Promise
   for (const c of coalesced) {
     if (c.superseded > 0) log('info', 'older events superseded', { key: c.change.key, kept: c.change.eventName, sequencer: c.change.sequencer, superseded: c.superseded });
   }
-  const commands = planCommands(coalesced);
+  const planned = planCommands(coalesced);
   let sendCommandCalls = 0;
 
-  const dispatchOne = async (command: PlannedCommand): Promise<void> => {
+  // 1. Decide copy or delete per key (a version delete asks the bucket).
+  const resolved = await mapWithConcurrency(planned, settings.dispatchConcurrency, async (command: PlannedCommand): Promise<NodeChange | undefined> => {
+    if (command.kind !== 'resolve') return { action: command.kind, key: command.key, eventTime: command.eventTime };
     try {
-      let action: 'copy' | 'delete';
-      if (command.kind === 'resolve') {
-        const exists = await withThrottlingRetry(() => keyExists(deps.s3, settings.bucket, command.key), deps.retry, deps.clock);
-        action = exists ? 'copy' : 'delete';
-        log('info', 'version deleted; resolved against the bucket', { key: command.key, stillExists: exists, action });
-      } else {
-        action = command.kind;
-      }
+      const exists = await withThrottlingRetry(() => keyExists(deps.s3, settings.bucket, command.key), deps.retry, deps.clock);
+      const action = exists ? 'copy' : 'delete';
+      log('info', 'version deleted; resolved against the bucket', { key: command.key, stillExists: exists, action });
+      return { action, key: command.key, eventTime: command.eventTime };
+    } catch (error) {
+      for (const id of command.messageIds) failed.add(id);
+      log('error', 'cannot tell whether the key still exists; its messages will be redelivered', { key: command.key, messageIds: command.messageIds, ...describeError(error) });
+      return undefined;
+    }
+  });
+  const ready: { change: NodeChange; messageIds: readonly string[] }[] = [];
+  resolved.forEach((change, i) => {
+    if (change) ready.push({ change, messageIds: planned[i].messageIds });
+  });
+
+  // 2. Send the changes in as few commands as SSM's parameter size allows.
+  const chunks = chunkChanges(ready.map((r) => r.change));
+  const dispatchChunk = async (chunk: number[]): Promise<void> => {
+    const changes = chunk.map((i) => ready[i].change);
+    const messageIds = [...new Set(chunk.flatMap((i) => ready[i].messageIds))];
+    try {
       const output = await withThrottlingRetry(
         () => {
           sendCommandCalls += 1;
-          return deps.ssm.send(new SendCommandCommand(sendCommandInput(settings, action, command.key)));
+          return deps.ssm.send(new SendCommandCommand(sendCommandInput(settings, changes)));
         },
         deps.retry,
         deps.clock,
-        (attempt, delayMs) => log('warn', 'SendCommand throttled; backing off', { key: command.key, action, attempt, delayMs }),
+        (attempt, delayMs) => log('warn', 'SendCommand throttled; backing off', { keys: changes.length, attempt, delayMs }),
       );
+      const commandId = output.Command?.CommandId;
       const targetCount = output.Command?.TargetCount;
-      log('info', 'command sent', { key: command.key, action, commandId: output.Command?.CommandId, targetCount, messageIds: command.messageIds });
+      for (const c of changes) log('info', 'change sent', { key: c.key, action: c.action, commandId });
+      log('info', 'command sent', { commandId, targetCount, keys: changes.length, messageIds });
       // AWS resolves tag targets after answering (TargetCount is 0 at send time); no matching node is not an error.
-      if (!targetCount) log('info', 'no target resolved yet (no GPU node, or still resolving); nodes that join later sync at boot and on the reconcile timer', { key: command.key, commandId: output.Command?.CommandId });
+      if (!targetCount) log('info', 'no target resolved yet (no GPU node, or still resolving); nodes that join later sync at boot and on the reconcile timer', { commandId });
     } catch (error) {
-      for (const id of command.messageIds) failed.add(id);
-      log('error', 'command not sent; its messages will be redelivered', { key: command.key, kind: command.kind, messageIds: command.messageIds, ...describeError(error) });
+      for (const id of messageIds) failed.add(id);
+      log('error', 'command not sent; its messages will be redelivered', { keys: changes.map((c) => c.key), messageIds, ...describeError(error) });
     }
   };
-  await mapWithConcurrency(commands, settings.dispatchConcurrency, dispatchOne);
+  await mapWithConcurrency(chunks, settings.dispatchConcurrency, dispatchChunk);
 
   const summary: BatchSummary = {
     messages: event.Records.length,
     changes: changes.length,
     skipped,
-    commands: commands.length,
+    keys: planned.length,
+    commands: chunks.length,
     sendCommandCalls,
     failedMessages: failed.size,
   };

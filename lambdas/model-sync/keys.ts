@@ -19,8 +19,47 @@ export const MAX_SEGMENT_BYTES = 255;
  * characters, DEL, and the Unicode line/paragraph separators (they break
  * logs and line-oriented tools on the node).
  */
-const FORBIDDEN_CHARS = '\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029';
-const FORBIDDEN = new RegExp(`[${FORBIDDEN_CHARS}]`);
+const CONTROL_CHARS = '\\u0000-\\u001F\\u007F-\\u009F\\u2028\\u2029';
+const FORBIDDEN = new RegExp(`[${CONTROL_CHARS}]`);
+/**
+ * Every character refused in a key, for the SSM pattern: the controls above
+ * and the braces. SSM Run Command resolves `{{ssm:name}}` (and other `{{...}}`
+ * references) inside parameter values before the agent sees them, so a key
+ * holding `{{` could make SSM substitute a parameter's value into the key.
+ * Braces are refused one by one, not only as pairs: a per-character rule is
+ * what every validator (this module, a lookaround-free SSM pattern, bash)
+ * states identically, and model files do not use braces.
+ */
+const FORBIDDEN_CHARS = `${CONTROL_CHARS}\\{\\}`;
+
+/**
+ * File extensions models may have when `models.allowedExtensions` is not set:
+ * the formats ComfyUI's model loaders read (safetensors, the pickle-based
+ * PyTorch formats, GGUF). Pickle formats (.ckpt, .pt, .pt2, .pth, .bin, .pkl)
+ * can run code when loaded; docs/models.md shows a safetensors-only setting.
+ */
+export const DEFAULT_MODEL_EXTENSIONS: readonly string[] = ['.safetensors', '.sft', '.gguf', '.ckpt', '.pt', '.pt2', '.pth', '.bin', '.pkl'];
+
+/** The syntax of one allowed extension: a dot, then lowercase letters and digits. */
+export const EXTENSION_PATTERN = /^\.[a-z0-9]{1,16}$/;
+
+/** Lowercases ASCII letters only, as the node script (bash, LC_ALL=C) does; never `toLowerCase()` (U+212A KELVIN SIGN would become `k`). */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
+}
+
+function checkExtensions(extensions: readonly string[]): void {
+  if (extensions.length === 0) throw new Error('model extensions must list at least one extension');
+  for (const e of extensions) {
+    if (!EXTENSION_PATTERN.test(e)) throw new Error(`model extension ${JSON.stringify(e)} must be a dot followed by 1-16 lowercase letters or digits`);
+  }
+}
+
+/** The allowed extension `name` ends with (ASCII case-insensitively), if any. */
+export function modelExtensionOf(name: string, extensions: readonly string[]): string | undefined {
+  const lower = asciiLower(name);
+  return extensions.find((e) => lower.endsWith(e));
+}
 
 /** Why a key does not reach the nodes. `ignore` is expected (info log); `reject` is suspicious (warn log). */
 export type KeyVerdict =
@@ -56,7 +95,7 @@ function isToolingKey(key: string): boolean {
  * ignored. The node script (scripts/node/comfyui-model-sync) applies the same
  * rules; __tests__/model-sync/node-key-agreement.test.ts runs both on one corpus.
  */
-export function validateModelKey(key: string, prefixes: readonly string[]): KeyVerdict {
+export function validateModelKey(key: string, prefixes: readonly string[], extensions: readonly string[] = DEFAULT_MODEL_EXTENSIONS): KeyVerdict {
   if (key.length === 0) return { ok: false, disposition: 'reject', reason: 'empty key' };
   const bytes = Buffer.byteLength(key, 'utf8');
   if (bytes > MAX_KEY_BYTES) return { ok: false, disposition: 'reject', reason: `key is ${bytes} bytes (at most ${MAX_KEY_BYTES})` };
@@ -74,27 +113,108 @@ export function validateModelKey(key: string, prefixes: readonly string[]): KeyV
   if (long !== undefined) {
     return { ok: false, disposition: 'reject', reason: `key has a path segment of ${Buffer.byteLength(long, 'utf8')} bytes (at most ${MAX_SEGMENT_BYTES})` };
   }
+  if (/[{}]/.test(key)) return { ok: false, disposition: 'reject', reason: 'key contains { or } (SSM Run Command resolves {{...}} in parameter values)' };
+  if (modelExtensionOf(segments[segments.length - 1], extensions) === undefined) {
+    return { ok: false, disposition: 'reject', reason: `file extension not in models.allowedExtensions (${extensions.join(' ')})` };
+  }
+  // A folder named like a model file is what a file/folder clash needs
+  // (`loras/a.safetensors` and `loras/a.safetensors/b.safetensors`): files end
+  // in an allowed extension and folders never do, so no key names a folder of another.
+  const clash = segments.slice(1, -1).find((s) => modelExtensionOf(s, extensions) !== undefined);
+  if (clash !== undefined) return { ok: false, disposition: 'reject', reason: `folder segment ${JSON.stringify(clash)} ends in a model file extension (file/folder clash)` };
   return { ok: true, key };
 }
 
+/** A regex character class matching `ch` in either ASCII case. */
+function caseless(ch: string): string {
+  const lower = asciiLower(ch);
+  const upper = lower.toUpperCase();
+  const esc = (c: string) => (/[a-z0-9]/i.test(c) ? c : `\\${c}`);
+  return lower === upper ? esc(lower) : `[${lower}${upper}]`;
+}
+
+/** The class body of both ASCII cases of every character in `chars`. */
+function caselessSet(chars: Iterable<string>): string {
+  const out = new Set<string>();
+  for (const c of chars) {
+    out.add(c);
+    out.add(c.toUpperCase());
+  }
+  return [...out].map((c) => (/[a-zA-Z0-9]/.test(c) ? c : `\\${c}`)).join('');
+}
+
+/** A trie of the extensions read backwards (last character first). */
+interface SuffixNode {
+  readonly children: Map<string, SuffixNode>;
+  terminal: boolean;
+}
+
+function suffixTrie(extensions: readonly string[]): SuffixNode {
+  const root: SuffixNode = { children: new Map(), terminal: false };
+  for (const e of extensions) {
+    let node = root;
+    for (const ch of [...e].reverse()) {
+      let next = node.children.get(ch);
+      if (!next) {
+        next = { children: new Map(), terminal: false };
+        node.children.set(ch, next);
+      }
+      node = next;
+    }
+    node.terminal = true;
+  }
+  return root;
+}
+
 /**
- * The `allowedPattern` of the SSM document's `key` parameter: the same rules
- * as `validateModelKey` except byte lengths (a regex cannot count UTF-8
- * bytes; the Lambda and the node both enforce them). It bounds each segment to
- * 255 characters, a weaker but sound bound: a segment of more characters has
- * more bytes. Written without look-arounds and with `\uXXXX` escapes so Java
- * (SSM) and JavaScript read it the same way. A segment is anything without `/`
- * or a forbidden character that is not `.` or `..`: it starts with a non-dot,
- * or with one dot and a non-dot, or with two dots and at least one more
- * character.
+ * The `allowedPattern` of the SSM document's keys: the same rules as
+ * `validateModelKey` except byte lengths (a regex cannot count UTF-8 bytes;
+ * the Lambda and the node both enforce them). It bounds each segment to 255
+ * characters, a weaker but sound bound: a segment of more characters has more
+ * bytes. Written without look-arounds and with `\uXXXX` escapes so Java (SSM)
+ * and JavaScript read it the same way, and unanchored (the document anchors
+ * its line pattern). A key is a folder, any number of `/<dir>`, then `/<file>`:
+ *
+ * - `<file>` ends in an allowed extension, in either ASCII case;
+ * - `<dir>` is any segment that is not `.` or `..` and does *not* end in an
+ *   allowed extension. "Does not end with any of these suffixes" is built
+ *   without look-behind from a trie of the reversed extensions: at each trie
+ *   node the segment either ends there (a proper suffix of an extension), or
+ *   its next character (from the end) leaves the trie, or it follows a child
+ *   that is not the end of an extension.
  */
-export function ssmKeyAllowedPattern(prefixes: readonly string[]): string {
+export function ssmKeyPattern(prefixes: readonly string[], extensions: readonly string[] = DEFAULT_MODEL_EXTENSIONS): string {
   for (const p of prefixes) {
     if (!/^[a-z0-9_]+$/.test(p)) throw new Error(`model prefix ${JSON.stringify(p)} must be lowercase letters, digits and _`);
   }
+  checkExtensions(extensions);
   const c = `[^/${FORBIDDEN_CHARS}]`;
-  const nonDot = `[^/.${FORBIDDEN_CHARS}]`;
   const max = MAX_SEGMENT_BYTES;
-  const segment = `(?:${nonDot}${c}{0,${max - 1}}|\\.${nonDot}${c}{0,${max - 2}}|\\.\\.${c}{1,${max - 2}})`;
-  return `^(?:${prefixes.join('|')})(?:/${segment})+$`;
+  const trie = suffixTrie(extensions);
+
+  // The part of a <dir> segment before the `depth` characters matched so far.
+  const before = (node: SuffixNode, depth: number): string => {
+    const alternatives: string[] = [];
+    const children = [...node.children.keys()];
+    if (depth === 0) {
+      // Last character: not a trie child; `.` separately so `.` and `..` stay out.
+      alternatives.push(`${c}{0,${max - 1}}[^/.${caselessSet(children)}${FORBIDDEN_CHARS}]`);
+      alternatives.push(`(?:[^/.${FORBIDDEN_CHARS}]|${c}{2,${max - 1}})\\.`);
+    } else {
+      alternatives.push('');
+      alternatives.push(`${c}{0,${max - depth - 1}}[^/${caselessSet(children)}${FORBIDDEN_CHARS}]`);
+    }
+    for (const [ch, child] of node.children) {
+      if (!child.terminal) alternatives.push(`${before(child, depth + 1)}${caseless(ch)}`);
+    }
+    return `(?:${alternatives.join('|')})`;
+  };
+  const dir = before(trie, 0);
+  const file = `(?:${extensions.map((e) => `${c}{0,${max - e.length}}${[...e].map(caseless).join('')}`).join('|')})`;
+  return `(?:${prefixes.join('|')})(?:/${dir})*/${file}`;
+}
+
+/** `ssmKeyPattern`, anchored: one key. */
+export function ssmKeyAllowedPattern(prefixes: readonly string[], extensions: readonly string[] = DEFAULT_MODEL_EXTENSIONS): string {
+  return `^${ssmKeyPattern(prefixes, extensions)}$`;
 }

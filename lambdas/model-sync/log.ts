@@ -1,7 +1,11 @@
 /**
  * Structured logs: one JSON object per line on stdout, which Lambda ships to
  * the function's log group as is (queryable with Logs Insights). Keys are
- * JSON-escaped, so a key with a newline cannot forge a log line.
+ * JSON-escaped, so a key with a newline cannot forge a log line; on top of
+ * what JSON requires, C1 controls (U+0085 is a line break to some readers),
+ * U+2028/U+2029 and the bidirectional overrides (U+202E makes a console show
+ * text reversed) are written as \uXXXX escapes, so the line stays plain
+ * ASCII-safe text and still parses to the same value.
  */
 
 /** Log severity. */
@@ -21,12 +25,20 @@ function clip(value: unknown): unknown {
   return value;
 }
 
+/** Characters JSON.stringify leaves raw that a log line must not carry: DEL, C1, line/paragraph separators, bidi marks, overrides and isolates. */
+const UNSAFE_IN_LOGS = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** A JSON text with every character of UNSAFE_IN_LOGS as a \uXXXX escape (still valid JSON, same value). */
+export function escapeForLog(json: string): string {
+  return json.replace(UNSAFE_IN_LOGS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A logger stamping every line with the request id; `write` defaults to stdout. */
 export function createLogger(requestId: string, write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Logger {
   return (level, msg, fields = {}) => {
     const entry: Record<string, unknown> = { time: new Date().toISOString(), level, msg, requestId };
     for (const [k, v] of Object.entries(fields)) entry[k] = clip(v);
-    write(JSON.stringify(entry));
+    write(escapeForLog(JSON.stringify(entry)));
   };
 }
 

@@ -23,6 +23,8 @@ export interface KeyChange {
   readonly eventName: string;
   /** SQS message id that carried the change. */
   readonly messageId: string;
+  /** S3 event time in epoch seconds (0 when the record has none): nodes report their sync lag against it. */
+  readonly eventTime: number;
 }
 
 /** A key that does not reach the nodes, and why (logged, never retried). */
@@ -35,6 +37,8 @@ export interface SkippedKey {
   readonly reason: string;
   /** SQS message id. */
   readonly messageId: string;
+  /** True when the record itself is malformed (logged as an error), not just its key. */
+  readonly malformed?: boolean;
 }
 
 /** The outcome of reading one SQS record. */
@@ -57,6 +61,8 @@ export interface PlanSettings {
   readonly bucket: string;
   /** Model folders keys must start with. */
   readonly prefixes: readonly string[];
+  /** File extensions a model key must end with (models.allowedExtensions). */
+  readonly extensions: readonly string[];
 }
 
 function kindOf(eventName: string): ChangeKind | undefined {
@@ -89,38 +95,49 @@ export function parseRecord(record: SqsRecordLike, settings: PlanSettings): Pars
 
   const changes: KeyChange[] = [];
   const skipped: SkippedKey[] = [];
-  for (const entry of body.Records as unknown[]) {
+  // Record by record: a malformed record is skipped on its own and never
+  // costs the valid records of the same message their change.
+  (body.Records as unknown[]).forEach((entry, index) => {
+    const malformed = (reason: string): void => {
+      skipped.push({ rawKey: '', disposition: 'reject', reason: `record ${index}: ${reason}`, messageId: record.messageId, malformed: true });
+    };
     if (!isRecord(entry) || entry.eventSource !== 'aws:s3' || !isRecord(entry.s3)) {
-      return { type: 'unreadable', reason: 'a record is not an S3 event notification' };
+      malformed('not an S3 event notification record');
+      return;
     }
     const s3 = entry.s3;
     const object = isRecord(s3.object) ? s3.object : undefined;
     const bucket = isRecord(s3.bucket) ? s3.bucket.name : undefined;
     const eventName = typeof entry.eventName === 'string' ? entry.eventName : '';
-    if (!object || typeof object.key !== 'string') return { type: 'unreadable', reason: 'an S3 record has no object key' };
+    if (!object || typeof object.key !== 'string') {
+      malformed('an S3 record without an object key');
+      return;
+    }
     const rawKey = object.key;
     if (bucket !== settings.bucket) {
       skipped.push({ rawKey, disposition: 'reject', reason: `event for bucket ${String(bucket)}, not the models bucket`, messageId: record.messageId });
-      continue;
+      return;
     }
     const kind = kindOf(eventName);
     if (!kind) {
       skipped.push({ rawKey, disposition: 'ignore', reason: `event ${eventName} does not change the object`, messageId: record.messageId });
-      continue;
+      return;
     }
     const key = decodeS3EventKey(rawKey);
     if (key === undefined) {
       skipped.push({ rawKey, disposition: 'reject', reason: 'malformed percent-encoding or invalid UTF-8', messageId: record.messageId });
-      continue;
+      return;
     }
-    const verdict = validateModelKey(key, settings.prefixes);
+    const verdict = validateModelKey(key, settings.prefixes, settings.extensions);
     if (!verdict.ok) {
       skipped.push({ rawKey, disposition: verdict.disposition, reason: verdict.reason, messageId: record.messageId });
-      continue;
+      return;
     }
     const sequencer = typeof object.sequencer === 'string' ? object.sequencer : '';
-    changes.push({ key, kind, sequencer, eventName, messageId: record.messageId });
-  }
+    const parsedTime = typeof entry.eventTime === 'string' ? Date.parse(entry.eventTime) : NaN;
+    const eventTime = Number.isFinite(parsedTime) && parsedTime > 0 ? Math.floor(parsedTime / 1000) : 0;
+    changes.push({ key, kind, sequencer, eventName, messageId: record.messageId, eventTime });
+  });
   return { type: 'changes', changes, skipped };
 }
 
@@ -184,11 +201,13 @@ export interface PlannedCommand {
   readonly key: string;
   /** SQS messages that fail if this command cannot be sent. */
   readonly messageIds: readonly string[];
+  /** S3 event time of the winning change, epoch seconds (0: unknown). */
+  readonly eventTime: number;
 }
 
 /** Turns coalesced changes into commands, in a stable order (by key). */
 export function planCommands(coalesced: readonly CoalescedChange[]): PlannedCommand[] {
   return coalesced
-    .map((c) => ({ kind: c.change.kind, key: c.change.key, messageIds: [...c.messageIds] }))
+    .map((c) => ({ kind: c.change.kind, key: c.change.key, messageIds: [...c.messageIds], eventTime: c.change.eventTime }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }

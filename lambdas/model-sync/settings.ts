@@ -5,6 +5,7 @@
  * alarm fires) instead of sending wrong commands.
  */
 import type { DispatchSettings } from './dispatch';
+import { EXTENSION_PATTERN } from './keys';
 import type { PlanSettings } from './plan';
 
 /** Everything the handler needs besides its AWS clients. */
@@ -17,6 +18,7 @@ export interface Settings extends PlanSettings, DispatchSettings {
 export const ENV = {
   bucket: 'MODELS_BUCKET',
   prefixes: 'MODEL_PREFIXES',
+  extensions: 'MODEL_EXTENSIONS',
   documentName: 'SYNC_DOCUMENT_NAME',
   targetTagKey: 'TARGET_TAG_KEY',
   targetTagValue: 'TARGET_TAG_VALUE',
@@ -56,9 +58,13 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
   const prefixes = required(env, ENV.prefixes).split(',').map((p) => p.trim());
   const badPrefix = prefixes.find((p) => !/^[a-z0-9_]+$/.test(p));
   if (badPrefix !== undefined) throw new Error(`environment variable ${ENV.prefixes} has an invalid folder ${JSON.stringify(badPrefix)}`);
+  const extensions = required(env, ENV.extensions).split(',').map((e) => e.trim());
+  const badExtension = extensions.find((e) => !EXTENSION_PATTERN.test(e));
+  if (badExtension !== undefined) throw new Error(`environment variable ${ENV.extensions} has an invalid extension ${JSON.stringify(badExtension)} (a dot and 1-16 lowercase letters or digits)`);
   return {
     bucket: required(env, ENV.bucket),
     prefixes,
+    extensions,
     documentName: required(env, ENV.documentName),
     targetTagKey: required(env, ENV.targetTagKey),
     targetTagValue: required(env, ENV.targetTagValue),
