@@ -30,7 +30,13 @@ KUBECONFORM_VERSION=v0.7.0
 ACTIONLINT_VERSION=v1.7.11
 # trivy needs Go's encoding/json/v2 experiment (GOEXPERIMENT=jsonv2).
 TRIVY_VERSION=v0.67.2
-PY_PACKAGES=(checkov==3.3.30 "moto[server]==5.2.5" awscli==1.46.3 yamllint==1.38.0 kubernetes-validate==1.37.0)
+# moto decodes requests with the botocore of its own venv, and awscli 1.46
+# vendors a newer botocore that speaks CloudWatch's JSON protocol: moto's
+# botocore must know that protocol too (1.35 does not), so it is pinned here.
+PY_PACKAGES=("moto[server]==5.2.5" boto3==1.44.18 botocore==1.44.18 awscli==1.46.3 yamllint==1.38.0 kubernetes-validate==1.37.0)
+# checkov pins boto3==1.35.49, which would hold moto's botocore back: own venv.
+CHECKOV_PACKAGES=(checkov==3.3.30)
+CHECKOV_VENV="$TOOLS/checkov-venv"
 # pip that resolves the ComfyUI image lock (scripts/lock-image-requirements.sh)
 # and dry-runs it in the tests, in a venv of its own so its version is pinned
 # apart from the tools venv.
@@ -92,14 +98,19 @@ install_go() {
 
 install_python() {
   local want
-  want="$(printf '%s\n' "${PY_PACKAGES[@]}" | sha256sum | cut -c1-16)"
+  want="$(printf '%s\n' "${PY_PACKAGES[@]}" "${CHECKOV_PACKAGES[@]}" | sha256sum | cut -c1-16)"
   if stamp_ok "python@$want" && [[ -x "$VENV/bin/python" ]]; then
     log "python venv present (skip)"
     return
   fi
   log "python venv: ${PY_PACKAGES[*]}"
+  rm -rf "$VENV" "$CHECKOV_VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+  log "checkov venv: ${CHECKOV_PACKAGES[*]}"
+  python3 -m venv "$CHECKOV_VENV"
+  "$CHECKOV_VENV/bin/pip" install --quiet --disable-pip-version-check "${CHECKOV_PACKAGES[@]}"
+  ln -sf "$CHECKOV_VENV/bin/checkov" "$BIN/checkov"
   stamp_set "python@$want"
 }
 
