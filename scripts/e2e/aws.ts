@@ -6,7 +6,7 @@
 import { DeleteObjectCommand, GetBucketNotificationConfigurationCommand, ListBucketsCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
-import { execFileSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -109,6 +109,18 @@ async function deployedFunctionEnvironment(moto: Moto, name: string): Promise<Re
   return { ...(config.Environment?.Variables ?? {}) };
 }
 
+/** Runs one step of the model-sync drive; a failure names the step, the SDK error's HTTP status and moto's recent log. */
+async function step<T>(moto: Moto, name: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const e = error as Error & { $metadata?: { httpStatusCode?: number }; $response?: { body?: unknown } };
+    const status = e.$metadata?.httpStatusCode;
+    const log = moto.recentLog().split('\n').slice(-40).join('\n');
+    throw new Error(`model sync, ${name}: ${e.name}: ${e.message}${status ? ` (HTTP ${status})` : ''}\nmoto's recent log:\n${log}`);
+  }
+}
+
 /**
  * The model-sync path through what was deployed: a model uploaded to the
  * deployed models bucket, the S3 notification read off the deployed queue,
@@ -126,15 +138,15 @@ export async function driveModelSync(moto: Moto, stacks: readonly PreparedStack[
   const prefix = String(notification.queue[0].filter_prefix ?? '');
 
   // What S3 itself holds is what was deployed (not just Terraform's view).
-  const live = await clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket }));
+  const live = await step(moto, 'GetBucketNotificationConfiguration', () => clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket })));
   if (!live.QueueConfigurations?.some((q) => q.QueueArn === queueArn)) throw new Error(`bucket ${bucket} does not notify ${queueArn}`);
-  const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueArn.split(':').pop()! }));
+  const { QueueUrl } = await step(moto, 'GetQueueUrl', () => clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueArn.split(':').pop()! })));
 
   const key = `${prefix}checkpoints/e2e model (1).safetensors`.replace(/^\/+/, '');
-  await clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'e2e weights' }));
+  await step(moto, `PutObject s3://${bucket}/${key}`, () => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'e2e weights' })));
   const records: SQSRecord[] = [];
   for (let attempt = 0; attempt < 20 && !records.some((r) => r.body.includes('ObjectCreated')); attempt += 1) {
-    const { Messages } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const { Messages } = await step(moto, `ReceiveMessage ${QueueUrl}`, () => clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })));
     for (const m of Messages ?? []) {
       records.push({
         messageId: m.MessageId!,
@@ -162,22 +174,26 @@ export async function driveModelSync(moto: Moto, stacks: readonly PreparedStack[
 const event = JSON.parse(require('fs').readFileSync(0, 'utf8'));
 handler(event, { awsRequestId: 'e2e', getRemainingTimeInMillis: () => 60000 }).then((r) => process.stdout.write('\\nRESULT ' + JSON.stringify(r) + '\\n'), (e) => { console.error(e); process.exit(1); });`;
   const event: SQSEvent = { Records: records };
-  const stdout = execFileSync(process.execPath, ['-e', runner], {
+  const run = spawnSync(process.execPath, ['-e', runner], {
     input: JSON.stringify(event),
     env: { PATH: process.env.PATH ?? '', ...environment, ...MOTO_ENV, AWS_ENDPOINT_URL: moto.endpoint },
     encoding: 'utf8',
+    timeout: 120_000,
   });
+  const stdout = run.stdout ?? '';
   const result = JSON.parse(/\nRESULT (.*)\n/.exec(stdout)?.[1] ?? 'null') as { batchItemFailures: unknown[] } | null;
-  if (!result || result.batchItemFailures.length > 0) throw new Error(`handler reported failures: ${stdout}`);
+  if (run.status !== 0 || !result || result.batchItemFailures.length > 0) {
+    throw new Error(`the handler failed (exit ${run.status ?? run.signal}):\n${stdout}${run.stderr ?? ''}\nmoto's recent log:\n${moto.recentLog().split('\n').slice(-40).join('\n')}`);
+  }
 
-  const { Commands } = await clients.ssm.send(new ListCommandsCommand({}));
+  const { Commands } = await step(moto, 'ListCommands', () => clients.ssm.send(new ListCommandsCommand({})));
   const sent = (Commands ?? []).find((c) => c.DocumentName === document.name && c.Parameters?.key?.[0] === key && c.Parameters?.action?.[0] === 'copy');
   if (!sent) throw new Error(`no SendCommand with document ${document.name} and key ${key}; commands: ${JSON.stringify(Commands)}`);
   const target = sent.Targets?.[0];
   if (target?.Key !== `tag:${environment.TARGET_TAG_KEY}` || target.Values?.[0] !== environment.TARGET_TAG_VALUE) throw new Error(`SendCommand targets ${JSON.stringify(sent.Targets)}`);
   // The test's object is not Terraform's: remove every version so the bucket (force_destroy off) can be destroyed.
-  const { Versions, DeleteMarkers } = await clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
-  for (const v of [...(Versions ?? []), ...(DeleteMarkers ?? [])]) await clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: v.Key!, VersionId: v.VersionId }));
+  const { Versions, DeleteMarkers } = await step(moto, 'ListObjectVersions', () => clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket })));
+  for (const v of [...(Versions ?? []), ...(DeleteMarkers ?? [])]) await step(moto, `DeleteObject ${v.Key} ${v.VersionId}`, () => clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: v.Key!, VersionId: v.VersionId })));
   return `uploaded s3://${bucket}/${key} -> ${records.length} message(s) on ${QueueUrl} -> handler (deployed env) -> SendCommand ${document.name} key=${JSON.stringify(key)} targets ${target.Key}=${target.Values?.[0]}`;
 }
 
@@ -221,7 +237,11 @@ export async function runAwsSide(prepared: readonly PreparedStack[], afterApply:
     const waves = dependencyWaves(prepared, (p) => p.dependsOn);
     const applied: StackApply[] = [];
     for (const wave of waves) {
-      const results = await Promise.all(wave.map((s) => applyStack(s, env)));
+      // Every stack of the wave runs to its end, so one run reports every new gap of the wave, not the first.
+      const settled = await Promise.allSettled(wave.map((s) => applyStack(s, env)));
+      const failed = settled.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+      if (failed.length > 0) throw new Error(failed.join('\n\n'));
+      const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       for (const r of results) log(`${r.name}: ${r.created} created, ${r.gapSkipped.length + r.dependentSkipped.length} skipped (${r.gapSkipped.length} moto gaps, ${r.dependentSkipped.length} dependents), ${r.inCluster} in-cluster for the API server (${r.seconds.toFixed(1)} s)`);
       applied.push(...results);
     }
