@@ -12,7 +12,8 @@
 set -euo pipefail
 
 if [[ "${LOOPBACK_ONLY_ACTIVE:-}" != 1 ]] && command -v unshare >/dev/null && command -v ip >/dev/null && unshare --net --pid --kill-child true 2>/dev/null; then
-  exec unshare --net --pid --kill-child -- env LOOPBACK_ONLY_ACTIVE=1 bash -c 'ip link set lo up && exec "$@"' loopback-only "$@"
+  # bash stays PID 1 of the namespace with traps: PID 1 ignores signals it has no handler for, and its exit ends the rest.
+  exec unshare --net --pid --kill-child -- env LOOPBACK_ONLY_ACTIVE=1 bash -c 'trap "exit 130" INT; trap "exit 143" TERM; ip link set lo up && { "$@" & wait "$!"; }' loopback-only "$@"
 fi
 [[ "${LOOPBACK_ONLY_ACTIVE:-}" == 1 ]] || echo "loopback-only: no network namespace here (needs root and unshare): running without the loopback-only guard" >&2
 exec "$@"

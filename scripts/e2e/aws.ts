@@ -96,17 +96,38 @@ function deployed(stacks: readonly PreparedStack[], type: string): Record<string
   return stacks.flatMap((s) => stateOf(s).filter((r) => r.type === type && (r as unknown as { mode: string }).mode === 'managed')).flatMap((r) => r.instances.map((i) => i.attributes));
 }
 
-/**
- * The deployed function's environment, as Lambda's GetFunctionConfiguration
- * returns it (moto routes by the credential scope; it does not check signatures).
- */
-async function deployedFunctionEnvironment(moto: Moto, name: string): Promise<Record<string, string>> {
-  const res = await fetch(`${moto.endpoint}/2015-03-31/functions/${encodeURIComponent(name)}/configuration`, {
-    headers: { authorization: `AWS4-HMAC-SHA256 Credential=${MOTO_ENV.AWS_ACCESS_KEY_ID}/20260101/${MOTO_ENV.AWS_REGION}/lambda/aws4_request, SignedHeaders=host, Signature=0` },
+/** A call to moto's Lambda API (moto routes by the credential scope; it does not check signatures). */
+async function motoLambda(moto: Moto, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Record<string, any>> {
+  const res = await fetch(`${moto.endpoint}/2015-03-31/${path}`, {
+    method,
+    headers: {
+      authorization: `AWS4-HMAC-SHA256 Credential=${MOTO_ENV.AWS_ACCESS_KEY_ID}/20260101/${MOTO_ENV.AWS_REGION}/lambda/aws4_request, SignedHeaders=host, Signature=0`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!res.ok) throw new Error(`GetFunctionConfiguration ${name}: ${res.status} ${await res.text()}`);
-  const config = (await res.json()) as { Environment?: { Variables?: Record<string, string> } };
+  if (!res.ok) throw new Error(`Lambda ${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as Record<string, any>;
+}
+
+/** The deployed function's environment, as Lambda's GetFunctionConfiguration returns it. */
+async function deployedFunctionEnvironment(moto: Moto, name: string): Promise<Record<string, string>> {
+  const config = (await motoLambda(moto, 'GET', `functions/${encodeURIComponent(name)}/configuration`)) as { Environment?: { Variables?: Record<string, string> } };
   return { ...(config.Environment?.Variables ?? {}) };
+}
+
+/**
+ * The deployed SQS event source mapping must connect the queue to the function; then it is
+ * disabled in moto, because the test plays Lambda's poller itself: moto's own poller would
+ * take the message off the queue inside the S3 PutObject call and run the function in Docker,
+ * which these machines do not have (PutObject then fails with a 500 the SDK reports as UnknownError).
+ */
+async function takeOverEventSourceMapping(moto: Moto, mapping: Record<string, any>, queueArn: string, functionName: string): Promise<void> {
+  const live = await motoLambda(moto, 'GET', `event-source-mappings/${String(mapping.uuid)}`);
+  if (live.EventSourceArn !== queueArn || !String(live.FunctionArn).endsWith(`:function:${functionName}`)) {
+    throw new Error(`the event source mapping ${String(mapping.uuid)} connects ${String(live.EventSourceArn)} to ${String(live.FunctionArn)}, not ${queueArn} to ${functionName}`);
+  }
+  await motoLambda(moto, 'PUT', `event-source-mappings/${String(mapping.uuid)}`, { Enabled: false });
 }
 
 /** Runs one step of the model-sync drive; a failure names the step, the SDK error's HTTP status and moto's recent log. */
@@ -129,18 +150,22 @@ async function step<T>(moto: Moto, name: string, run: () => Promise<T>): Promise
  */
 export async function driveModelSync(moto: Moto, stacks: readonly PreparedStack[]): Promise<string> {
   const clients = motoClients(moto);
-  const [notification] = deployed(stacks, 'aws_s3_bucket_notification');
-  const [fn] = deployed(stacks, 'aws_lambda_function');
-  const [document] = deployed(stacks, 'aws_ssm_document');
-  if (!notification || !fn || !document) throw new Error('model-sync path: the bucket notification, function or document was not deployed');
+  // The chain as deployed: the bucket's queue notification -> the mapping reading that queue -> its function -> the SSM document.
+  const notification = deployed(stacks, 'aws_s3_bucket_notification').find((n) => Array.isArray(n.queue) && n.queue.length > 0);
+  const queueArn = String(notification?.queue[0].queue_arn);
+  const mapping = deployed(stacks, 'aws_lambda_event_source_mapping').find((m) => m.event_source_arn === queueArn);
+  const fn = deployed(stacks, 'aws_lambda_function').find((f) => f.arn === mapping?.function_arn);
+  const document = deployed(stacks, 'aws_ssm_document').find((d) => d.name === fn?.environment?.[0]?.variables?.SYNC_DOCUMENT_NAME);
+  if (!notification || !mapping || !fn || !document) throw new Error('model-sync path: the bucket queue notification, the event source mapping on its queue, that function or its SSM document was not deployed');
   const bucket = String(notification.bucket);
-  const queueArn = String(notification.queue[0].queue_arn);
   const prefix = String(notification.queue[0].filter_prefix ?? '');
 
   // What S3 itself holds is what was deployed (not just Terraform's view).
   const live = await step(moto, 'GetBucketNotificationConfiguration', () => clients.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: bucket })));
   if (!live.QueueConfigurations?.some((q) => q.QueueArn === queueArn)) throw new Error(`bucket ${bucket} does not notify ${queueArn}`);
   const { QueueUrl } = await step(moto, 'GetQueueUrl', () => clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueArn.split(':').pop()! })));
+
+  await step(moto, 'take over the event source mapping', () => takeOverEventSourceMapping(moto, mapping, queueArn, String(fn.function_name)));
 
   const key = `${prefix}checkpoints/e2e model (1).safetensors`.replace(/^\/+/, '');
   await step(moto, `PutObject s3://${bucket}/${key}`, () => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'e2e weights' })));
