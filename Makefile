@@ -28,12 +28,13 @@ typecheck: tools-node ## Type-check everything with tsc (strict)
 	@tsc --noEmit -p tsconfig.json
 
 .PHONY: test
-test: tools ## Run every test: type-check, jest (stacks, config, lambda, chart, scripts), scanners, terraform validate (make e2e: moto + kube-apiserver, not yet part of test)
+test: tools ## Run every test: type-check, jest (stacks, config, lambda, chart, scripts), scanners, terraform validate, e2e (moto + kube-apiserver)
 	@$(MAKE) --no-print-directory typecheck
 	@jest --ci
 	@$(MAKE) --no-print-directory scan
 	@$(MAKE) --no-print-directory actionlint
 	@$(MAKE) --no-print-directory validate VALIDATE_PROVIDERS=dev
+	@$(MAKE) --no-print-directory e2e
 
 .PHONY: lint
 lint: tools ## Lint shell scripts
@@ -64,8 +65,11 @@ validate: synth ## terraform validate per stack (VALIDATE_PROVIDERS=registry|dev
 	@VALIDATE_PROVIDERS=$(VALIDATE_PROVIDERS) scripts/validate.sh $(OUTDIR)
 
 .PHONY: e2e
-e2e: synth ## Apply the stacks to moto and the charts to a local kube-apiserver, drive model sync, destroy (docs/verification.md)
-	@scripts/loopback-only.sh node scripts/run-ts.mjs scripts/e2e/main.ts $(OUTDIR)
+# Bounded: after E2E_TIMEOUT the whole run (moto, etcd, kube-apiserver, terraform) is stopped;
+# scripts/loopback-only.sh runs it in a PID namespace of its own, so nothing outlives it.
+E2E_TIMEOUT ?= 25m
+e2e: synth tools ## Apply the stacks to moto and the charts to a local kube-apiserver, drive model sync, destroy (docs/verification.md)
+	@timeout --kill-after=30s $(E2E_TIMEOUT) scripts/loopback-only.sh node scripts/run-ts.mjs scripts/e2e/main.ts $(OUTDIR)
 
 .PHONY: docs
 docs: tools-node ## Regenerate docs/configuration.md from config/schema.ts

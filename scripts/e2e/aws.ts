@@ -3,7 +3,7 @@
  * far as moto implements it, the model-sync path driven through what was
  * deployed, then everything destroyed and checked gone.
  */
-import { DeleteObjectCommand, GetBucketNotificationConfigurationCommand, ListBucketsCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteBucketPolicyCommand, DeleteObjectCommand, GetBucketNotificationConfigurationCommand, GetBucketPolicyCommand, ListBucketsCommand, ListObjectVersionsCommand, PutBucketPolicyCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import { execFileSync, spawnSync } from 'child_process';
@@ -145,6 +145,25 @@ async function step<T>(moto: Moto, name: string, run: () => Promise<T>): Promise
 }
 
 /**
+ * moto enforces bucket-policy statements with Principal "*" but ignores their conditions
+ * (its put_bucket_policy docs), so the bucket's conditional Deny (aws:SecureTransport false)
+ * denies every request, HTTPS or not. The conditional statements are set aside while `run`
+ * drives the path and the deployed policy is put back afterwards, as Terraform left it.
+ */
+async function withConditionalStatementsAside<T>(s3: S3Client, bucket: string, run: () => Promise<T>): Promise<T> {
+  const { Policy } = await s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+  const policy = JSON.parse(Policy ?? '{}') as { Statement?: { Condition?: unknown }[] };
+  const unconditional = (policy.Statement ?? []).filter((st) => st.Condition === undefined);
+  if (unconditional.length > 0) await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify({ ...policy, Statement: unconditional }) }));
+  else await s3.send(new DeleteBucketPolicyCommand({ Bucket: bucket }));
+  try {
+    return await run();
+  } finally {
+    await s3.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: Policy! }));
+  }
+}
+
+/**
  * The model-sync path through what was deployed: a model uploaded to the
  * deployed models bucket, the S3 notification read off the deployed queue,
  * the stack's bundled Lambda handler run on it with the deployed function's
@@ -169,59 +188,61 @@ export async function driveModelSync(moto: Moto, stacks: readonly PreparedStack[
 
   await step(moto, 'take over the event source mapping', () => takeOverEventSourceMapping(moto, mapping, queueArn, String(fn.function_name)));
 
-  const key = `${prefix}checkpoints/e2e model (1).safetensors`.replace(/^\/+/, '');
-  await step(moto, `PutObject s3://${bucket}/${key}`, () => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'e2e weights' })));
-  const records: SQSRecord[] = [];
-  for (let attempt = 0; attempt < 20 && !records.some((r) => r.body.includes('ObjectCreated')); attempt += 1) {
-    const { Messages } = await step(moto, `ReceiveMessage ${QueueUrl}`, () => clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })));
-    for (const m of Messages ?? []) {
-      records.push({
-        messageId: m.MessageId!,
-        receiptHandle: m.ReceiptHandle!,
-        body: m.Body!,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'moto', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: m.MD5OfBody!,
-        eventSource: 'aws:sqs',
-        eventSourceARN: queueArn,
-        awsRegion: MOTO_ENV.AWS_REGION,
-      });
+  return withConditionalStatementsAside(clients.s3, bucket, async () => {
+    const key = `${prefix}checkpoints/e2e model (1).safetensors`.replace(/^\/+/, '');
+    await step(moto, `PutObject s3://${bucket}/${key}`, () => clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'e2e weights' })));
+    const records: SQSRecord[] = [];
+    for (let attempt = 0; attempt < 20 && !records.some((r) => r.body.includes('ObjectCreated')); attempt += 1) {
+      const { Messages } = await step(moto, `ReceiveMessage ${QueueUrl}`, () => clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })));
+      for (const m of Messages ?? []) {
+        records.push({
+          messageId: m.MessageId!,
+          receiptHandle: m.ReceiptHandle!,
+          body: m.Body!,
+          attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'moto', ApproximateFirstReceiveTimestamp: '0' },
+          messageAttributes: {},
+          md5OfBody: m.MD5OfBody!,
+          eventSource: 'aws:sqs',
+          eventSourceARN: queueArn,
+          awsRegion: MOTO_ENV.AWS_REGION,
+        });
+      }
     }
-  }
-  if (!records.some((r) => r.body.includes('ObjectCreated'))) throw new Error(`no ObjectCreated notification for ${key} arrived on ${QueueUrl}`);
+    if (!records.some((r) => r.body.includes('ObjectCreated'))) throw new Error(`no ObjectCreated notification for ${key} arrived on ${QueueUrl}`);
 
-  // The handler as the stack deploys it (its asset archive), with the deployed environment.
-  const environment = await deployedFunctionEnvironment(moto, String(fn.function_name));
-  if (environment.SYNC_DOCUMENT_NAME !== document.name) throw new Error(`function environment names document ${environment.SYNC_DOCUMENT_NAME}, deployed document is ${document.name}`);
-  const archive = join(stacks.find((s) => existsSync(join(s.dir, String(fn.filename))))?.dir ?? '', String(fn.filename));
-  const unpacked = mkdtempSync(join(tmpdir(), 'e2e-lambda-'));
-  execFileSync('python3', ['-m', 'zipfile', '-e', archive, unpacked]);
-  const handlerFile = join(unpacked, `${String(fn.handler).split('.')[0]}.js`);
-  const runner = `const { ${String(fn.handler).split('.')[1]}: handler } = require(${JSON.stringify(handlerFile)});
-const event = JSON.parse(require('fs').readFileSync(0, 'utf8'));
-handler(event, { awsRequestId: 'e2e', getRemainingTimeInMillis: () => 60000 }).then((r) => process.stdout.write('\\nRESULT ' + JSON.stringify(r) + '\\n'), (e) => { console.error(e); process.exit(1); });`;
-  const event: SQSEvent = { Records: records };
-  const run = spawnSync(process.execPath, ['-e', runner], {
-    input: JSON.stringify(event),
-    env: { PATH: process.env.PATH ?? '', ...environment, ...MOTO_ENV, AWS_ENDPOINT_URL: moto.endpoint },
-    encoding: 'utf8',
-    timeout: 120_000,
+    // The handler as the stack deploys it (its asset archive), with the deployed environment.
+    const environment = await deployedFunctionEnvironment(moto, String(fn.function_name));
+    if (environment.SYNC_DOCUMENT_NAME !== document.name) throw new Error(`function environment names document ${environment.SYNC_DOCUMENT_NAME}, deployed document is ${document.name}`);
+    const archive = join(stacks.find((s) => existsSync(join(s.dir, String(fn.filename))))?.dir ?? '', String(fn.filename));
+    const unpacked = mkdtempSync(join(tmpdir(), 'e2e-lambda-'));
+    execFileSync('python3', ['-m', 'zipfile', '-e', archive, unpacked]);
+    const handlerFile = join(unpacked, `${String(fn.handler).split('.')[0]}.js`);
+    const runner = `const { ${String(fn.handler).split('.')[1]}: handler } = require(${JSON.stringify(handlerFile)});
+  const event = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+  handler(event, { awsRequestId: 'e2e', getRemainingTimeInMillis: () => 60000 }).then((r) => process.stdout.write('\\nRESULT ' + JSON.stringify(r) + '\\n'), (e) => { console.error(e); process.exit(1); });`;
+    const event: SQSEvent = { Records: records };
+    const run = spawnSync(process.execPath, ['-e', runner], {
+      input: JSON.stringify(event),
+      env: { PATH: process.env.PATH ?? '', ...environment, ...MOTO_ENV, AWS_ENDPOINT_URL: moto.endpoint },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    const stdout = run.stdout ?? '';
+    const result = JSON.parse(/\nRESULT (.*)\n/.exec(stdout)?.[1] ?? 'null') as { batchItemFailures: unknown[] } | null;
+    if (run.status !== 0 || !result || result.batchItemFailures.length > 0) {
+      throw new Error(`the handler failed (exit ${run.status ?? run.signal}):\n${stdout}${run.stderr ?? ''}\nmoto's recent log:\n${moto.recentLog().split('\n').slice(-40).join('\n')}`);
+    }
+
+    const { Commands } = await step(moto, 'ListCommands', () => clients.ssm.send(new ListCommandsCommand({})));
+    const sent = (Commands ?? []).find((c) => c.DocumentName === document.name && c.Parameters?.key?.[0] === key && c.Parameters?.action?.[0] === 'copy');
+    if (!sent) throw new Error(`no SendCommand with document ${document.name} and key ${key}; commands: ${JSON.stringify(Commands)}`);
+    const target = sent.Targets?.[0];
+    if (target?.Key !== `tag:${environment.TARGET_TAG_KEY}` || target.Values?.[0] !== environment.TARGET_TAG_VALUE) throw new Error(`SendCommand targets ${JSON.stringify(sent.Targets)}`);
+    // The test's object is not Terraform's: remove every version so the bucket (force_destroy off) can be destroyed.
+    const { Versions, DeleteMarkers } = await step(moto, 'ListObjectVersions', () => clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket })));
+    for (const v of [...(Versions ?? []), ...(DeleteMarkers ?? [])]) await step(moto, `DeleteObject ${v.Key} ${v.VersionId}`, () => clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: v.Key!, VersionId: v.VersionId })));
+    return `uploaded s3://${bucket}/${key} -> ${records.length} message(s) on ${QueueUrl} -> handler (deployed env) -> SendCommand ${document.name} key=${JSON.stringify(key)} targets ${target.Key}=${target.Values?.[0]}`;
   });
-  const stdout = run.stdout ?? '';
-  const result = JSON.parse(/\nRESULT (.*)\n/.exec(stdout)?.[1] ?? 'null') as { batchItemFailures: unknown[] } | null;
-  if (run.status !== 0 || !result || result.batchItemFailures.length > 0) {
-    throw new Error(`the handler failed (exit ${run.status ?? run.signal}):\n${stdout}${run.stderr ?? ''}\nmoto's recent log:\n${moto.recentLog().split('\n').slice(-40).join('\n')}`);
-  }
-
-  const { Commands } = await step(moto, 'ListCommands', () => clients.ssm.send(new ListCommandsCommand({})));
-  const sent = (Commands ?? []).find((c) => c.DocumentName === document.name && c.Parameters?.key?.[0] === key && c.Parameters?.action?.[0] === 'copy');
-  if (!sent) throw new Error(`no SendCommand with document ${document.name} and key ${key}; commands: ${JSON.stringify(Commands)}`);
-  const target = sent.Targets?.[0];
-  if (target?.Key !== `tag:${environment.TARGET_TAG_KEY}` || target.Values?.[0] !== environment.TARGET_TAG_VALUE) throw new Error(`SendCommand targets ${JSON.stringify(sent.Targets)}`);
-  // The test's object is not Terraform's: remove every version so the bucket (force_destroy off) can be destroyed.
-  const { Versions, DeleteMarkers } = await step(moto, 'ListObjectVersions', () => clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket })));
-  for (const v of [...(Versions ?? []), ...(DeleteMarkers ?? [])]) await step(moto, `DeleteObject ${v.Key} ${v.VersionId}`, () => clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: v.Key!, VersionId: v.VersionId })));
-  return `uploaded s3://${bucket}/${key} -> ${records.length} message(s) on ${QueueUrl} -> handler (deployed env) -> SendCommand ${document.name} key=${JSON.stringify(key)} targets ${target.Key}=${target.Values?.[0]}`;
 }
 
 /** Items a destroy leaves behind in AWS too: a KMS key is only scheduled for deletion (7 to 30 days). */
