@@ -64,8 +64,11 @@ validate: synth ## terraform validate per stack (VALIDATE_PROVIDERS=registry|dev
 	@VALIDATE_PROVIDERS=$(VALIDATE_PROVIDERS) scripts/validate.sh $(OUTDIR)
 
 .PHONY: e2e
-e2e: synth ## Apply the stacks to moto and the charts to a local kube-apiserver, drive model sync, destroy (docs/verification.md)
-	@scripts/loopback-only.sh node scripts/run-ts.mjs scripts/e2e/main.ts $(OUTDIR)
+# Bounded: after E2E_TIMEOUT the whole run (moto, etcd, kube-apiserver, terraform) is stopped;
+# scripts/loopback-only.sh runs it in a PID namespace of its own, so nothing outlives it.
+E2E_TIMEOUT ?= 25m
+e2e: synth tools ## Apply the stacks to moto and the charts to a local kube-apiserver, drive model sync, destroy (docs/verification.md)
+	@timeout --kill-after=30s $(E2E_TIMEOUT) scripts/loopback-only.sh node scripts/run-ts.mjs scripts/e2e/main.ts $(OUTDIR)
 
 .PHONY: docs
 docs: tools-node ## Regenerate docs/configuration.md from config/schema.ts

@@ -78,11 +78,12 @@ describe('aws-provider-services', () => {
 });
 
 describe('motoProviderOverride', () => {
-  it('points every built service at the one loopback endpoint and fails fast', () => {
+  it('points every built service at the one loopback endpoint and retries little', () => {
     const override = motoProviderOverride('http://127.0.0.1:5000', ['s3', 'meta', 'sts']) as { provider: { aws: Record<string, any>[] } };
     const aws = override.provider.aws[0];
     expect(aws.endpoints).toEqual([{ s3: 'http://127.0.0.1:5000', sts: 'http://127.0.0.1:5000' }]);
-    expect(aws.max_retries).toBe(1);
+    // A few retries for moto's transient 500s, not the provider's default 25 (a missing API must fail in seconds).
+    expect(aws.max_retries).toBe(3);
     expect(aws).toMatchObject({ skip_credentials_validation: true, skip_metadata_api_check: 'true', access_key: 'testing' });
   });
 });

@@ -53,6 +53,8 @@ export interface Moto {
   reset(): Promise<void>;
   /** Stops the server. */
   stop(): Promise<void>;
+  /** The tail of moto's log (its request lines and tracebacks), for diagnosing a failed call. */
+  recentLog(): string;
 }
 
 export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
@@ -61,7 +63,7 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(MOTO_SERVER, ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...MOTO_ENV } });
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-16000)));
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`moto_server exited with ${child.exitCode}: ${stderr}`);
@@ -89,6 +91,7 @@ export async function startMoto(timeoutMs = 30_000): Promise<Moto> {
         child.once('exit', () => done());
         child.kill('SIGTERM');
       }),
+    recentLog: () => stderr,
   };
 }
 

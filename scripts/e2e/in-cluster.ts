@@ -83,6 +83,24 @@ interface HelmReleaseConfig {
   create_namespace?: boolean;
 }
 
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * moto names a queue by the endpoint it was reached at (http://127.0.0.1:<port>/<account>/<name>);
+ * SQS returns https://sqs.<region>.amazonaws.com/<account>/<name>, the only form the chart's schema
+ * accepts. The values the stacks pass are given SQS's form, everything else stays as evaluated.
+ */
+export function awsQueueUrls<T>(value: T, endpoint: string, region: string): T {
+  const queueUrl = new RegExp(`${escapeRegExp(endpoint.replace(/\/+$/, ''))}/([0-9]{12})/([A-Za-z0-9_-]{1,80})(?![A-Za-z0-9_/-])`, 'g');
+  const convert = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.replace(queueUrl, `https://sqs.${region}.amazonaws.com/$1/$2`);
+    if (Array.isArray(v)) return v.map(convert);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, convert(x)]));
+    return v;
+  };
+  return convert(value) as T;
+}
+
 /** Reads the evaluated configuration of every in-cluster resource of a stack copy (applied against moto). */
 export async function evaluatedInCluster(stack: PreparedStack, env: NodeJS.ProcessEnv): Promise<Map<string, Record<string, unknown>>> {
   const values = new Map<string, Record<string, unknown>>();
@@ -92,7 +110,9 @@ export async function evaluatedInCluster(stack: PreparedStack, env: NodeJS.Proce
   const outputs = JSON.parse(r.stdout) as Record<string, { value: Record<string, unknown> }>;
   for (const res of stack.inCluster) {
     if (!outputs[res.output]) throw new Error(`${stack.name}: no evaluated configuration for ${res.address}`);
-    values.set(res.address, outputs[res.output].value);
+    const endpoint = env.AWS_ENDPOINT_URL;
+    const region = env.AWS_REGION;
+    values.set(res.address, endpoint && region ? awsQueueUrls(outputs[res.output].value, endpoint, region) : outputs[res.output].value);
   }
   return values;
 }
