@@ -112,7 +112,7 @@ describe('images/comfyui/Dockerfile', () => {
   });
 
   it('passes checkov Dockerfile checks (offline) and shellcheck', async () => {
-    const checkov = await run(join(ROOT, '.tools', 'venv', 'bin', 'checkov'), ['-f', join(IMAGE, 'Dockerfile'), '--framework', 'dockerfile', '--skip-download', '--compact', '--quiet', '-o', 'json'], { timeoutMs: 120_000 });
+    const checkov = await run(join(ROOT, '.tools', 'bin', 'checkov'), ['-f', join(IMAGE, 'Dockerfile'), '--framework', 'dockerfile', '--skip-download', '--compact', '--quiet', '-o', 'json'], { timeoutMs: 120_000 });
     const report = JSON.parse(checkov.stdout);
     expect(report.results.failed_checks.map((c: any) => `${c.check_id}: ${c.check_name}`)).toEqual([]);
     expect(report.summary.passed).toBeGreaterThan(5);
