@@ -16,6 +16,7 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Construct } from 'constructs';
+import { denyInsecureTransport } from '../models/model-sync-queue';
 
 /** One EventBridge rule feeding the queue. */
 export interface InterruptionRuleSpec {
@@ -118,14 +119,7 @@ export class InterruptionQueue extends Construct {
           resources: [this.queue.arn],
           condition: [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [props.accountId] }],
         },
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['sqs:*'],
-          resources: [this.queue.arn],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
+        denyInsecureTransport(this.queue.arn),
       ],
     });
     new SqsQueuePolicy(this, 'Policy', { queueUrl: this.queue.url, policy: policy.json });

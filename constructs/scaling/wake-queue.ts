@@ -11,6 +11,7 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue';
 import { SqsQueuePolicy } from '@cdktf/provider-aws/lib/sqs-queue-policy';
 import { Construct } from 'constructs';
+import { denyInsecureTransport } from '../models/model-sync-queue';
 
 /** SQS's minimum message retention: a wake message outlives its request by at most this. */
 export const WAKE_MESSAGE_RETENTION_SECONDS = 60;
@@ -36,14 +37,7 @@ export class WakeQueue extends Construct {
     });
     const policy = new DataAwsIamPolicyDocument(this, 'PolicyDocument', {
       statement: [
-        {
-          sid: 'DenyInsecureTransport',
-          effect: 'Deny',
-          principals: [{ type: '*', identifiers: ['*'] }],
-          actions: ['sqs:*'],
-          resources: [this.queue.arn],
-          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-        },
+        denyInsecureTransport(this.queue.arn),
       ],
     });
     new SqsQueuePolicy(this, 'Policy', { queueUrl: this.queue.url, policy: policy.json });
