@@ -550,6 +550,7 @@ export const jobsSchema = z
     visibilityTimeoutSeconds: z.number().int().min(30).max(43200).default(120).describe('Visibility timeout (and worker lease) of a received job; the worker renews it every quarter of it while the job runs, so a dead worker\'s job is retried after at most this long.'),
     messageRetentionDays: z.number().int().min(1).max(14).default(14).describe('How long a queued job waits for a worker before SQS drops it (the DLQ keeps messages 14 days).'),
     alarmActions: z.array(z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+$/, 'must be an SNS topic ARN')).default([]).describe('SNS topics notified when the jobs DLQ holds messages.'),
+    deletionProtection: z.boolean().default(true).describe('Deletion protection on the jobs table (job history cannot be recreated); `destroy` needs it off and applied first (README, Tear down).'),
   })
   .strict();
 

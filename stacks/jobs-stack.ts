@@ -55,7 +55,7 @@ export class JobsStack extends PlatformStack {
       messageRetentionDays: jobs.messageRetentionDays,
       alarmActions: jobs.alarmActions,
     });
-    const table = new JobsTable(this, 'Table', { name, kmsKeyArn: key.keyArn });
+    const table = new JobsTable(this, 'Table', { name, kmsKeyArn: key.keyArn, deletionProtection: jobs.deletionProtection });
     // A bus of its own: the worker may publish only here, and users hook rules (webhooks through API destinations) to it.
     const bus = new CloudwatchEventBus(this, 'EventBus', { name });
     const workerImages = new ImageRepository(this, 'WorkerImages', { name: `${this.prefix}/jobs-worker`, keepImages: config.app.ecrKeepImages });

@@ -89,6 +89,13 @@ describe('JobsStack', () => {
     });
   });
 
+  it('turns the table\'s deletion protection off only when jobs.deletionProtection is false (the documented teardown step)', () => {
+    // GIVEN the operator's first teardown step WHEN synthesized THEN the table may be deleted; the default keeps it protected.
+    const { synth: teardown } = synthJobs({ jobs: { deletionProtection: false } });
+    expect(teardown).toHaveResourceWithProperties(DynamodbTable, { name: 'comfyui-dev-jobs', deletion_protection_enabled: false });
+    expect(testConfig().jobs.deletionProtection).toBe(true);
+  });
+
   it('has its own event bus and an immutable, scanned, encrypted worker repository', () => {
     expect(synth).toHaveResourceWithProperties(CloudwatchEventBus, { name: 'comfyui-dev-jobs' });
     expect(synth).toHaveResourceWithProperties(EcrRepository, { name: 'comfyui-dev/jobs-worker', image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true } });

@@ -13,6 +13,8 @@ export interface JobsTableProps {
   readonly name: string;
   /** KMS key encrypting the table. */
   readonly kmsKeyArn: string;
+  /** Deletion protection; a destroy needs it applied as false first. */
+  readonly deletionProtection: boolean;
 }
 
 export class JobsTable extends Construct {
@@ -35,7 +37,7 @@ export class JobsTable extends Construct {
       ttl: { attributeName: 'expiresAt', enabled: true },
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true, kmsKeyArn: props.kmsKeyArn },
-      deletionProtectionEnabled: true,
+      deletionProtectionEnabled: props.deletionProtection,
     });
   }
 }
