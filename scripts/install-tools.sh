@@ -365,8 +365,8 @@ install_aws_provider() {
   local module_dir
   module_dir="$(go_module_dir "$module@$AWS_PROVIDER_MODULE_VERSION")"
   services="$(node "$ROOT/scripts/aws-provider-services.mjs" --provider "$module_dir" "${synth_dirs[@]}")"
-  # Keyed by the services and by the cut itself (a change to the script rebuilds).
-  key="$(cat <(printf '%s\n' "$services") "$ROOT/scripts/aws-provider-services.mjs" | sha256sum | cut -c1-12)"
+  # Keyed by the services and by the build's two source edits (a change to either script rebuilds).
+  key="$(cat <(printf '%s\n' "$services") "$ROOT/scripts/aws-provider-services.mjs" "$ROOT/scripts/aws-provider-emulator-timing.mjs" | sha256sum | cut -c1-12)"
   target="$TOOLS/terraform-providers/aws/$AWS_PROVIDER_MODULE_VERSION/$key"
   if [[ -x "$target/terraform-provider-aws" ]]; then
     log "terraform-provider-aws $AWS_PROVIDER_MODULE_VERSION ($(wc -l <<<"$services") services, $key) present (skip)"
@@ -375,6 +375,8 @@ install_aws_provider() {
     log "building terraform-provider-aws $AWS_PROVIDER_MODULE_VERSION for $(wc -l <<<"$services") services: $(paste -sd ' ' <<<"$services")"
     src="$(writable_copy "$module_dir" "terraform-provider-aws-$key")"
     node "$ROOT/scripts/aws-provider-services.mjs" --provider "$src" --cut "${synth_dirs[@]}" >/dev/null
+    # Opt-in switch (TF_AWS_EMULATOR_TIMING=1, set only by make e2e) that skips eventual-consistency waits against moto.
+    node "$ROOT/scripts/aws-provider-emulator-timing.mjs" "$src"
     mkdir -p "$target"
     (cd "$src" && GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 go build -ldflags "-s -w" -o "$target/terraform-provider-aws.tmp" .)
     mv "$target/terraform-provider-aws.tmp" "$target/terraform-provider-aws"
