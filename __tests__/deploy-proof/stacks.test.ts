@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Testing } from 'cdktf';
-import { dependencyWaves, prepareStacks, readStacks, references, SynthStack, TerraformJson } from '../../scripts/e2e/stacks';
+import { DELETION_PROTECTION, dependencyWaves, inDependencyOrder, prepareStacks, teardownOverride, readStacks, references, SynthStack, TerraformJson } from '../../scripts/e2e/stacks';
 import { buildPlatform } from '../../stacks/app';
 import { testConfig } from '../helpers/config';
 
@@ -105,6 +105,84 @@ describe('references', () => {
   });
 });
 
+describe('inDependencyOrder', () => {
+  // network <- cluster <- edge; storage <- jobs (jobs need not wait for cluster or edge).
+  const graph: Record<string, string[]> = { network: [], storage: [], cluster: ['network'], jobs: ['storage'], edge: ['cluster', 'network'] };
+  const stacks = Object.keys(graph).map((name) => ({ name }));
+  const deps = (s: { name: string }) => graph[s.name];
+  /** Runs `stacks` with a per-stack duration; records start/end order. */
+  async function schedule(durations: Record<string, number>, options: { reverse?: boolean; fail?: string } = {}) {
+    const events: string[] = [];
+    const outcome = await inDependencyOrder(stacks, deps, async (s) => {
+      events.push(`start ${s.name}`);
+      await new Promise((r) => setTimeout(r, durations[s.name] ?? 1));
+      events.push(`end ${s.name}`);
+      if (s.name === options.fail) throw new Error(`${s.name} broke`);
+      return s.name;
+    }, options);
+    return { events, ...outcome };
+  }
+
+  it('starts a stack as soon as its own dependencies are done, not a whole wave later', async () => {
+    // GIVEN cluster is slow WHEN jobs' only dependency (storage) finishes THEN jobs starts before cluster ends.
+    const { events, results } = await schedule({ cluster: 60 });
+    expect(events.indexOf('start jobs')).toBeLessThan(events.indexOf('end cluster'));
+    expect(events.indexOf('start cluster')).toBeGreaterThan(events.indexOf('end network'));
+    expect(events.indexOf('start edge')).toBeGreaterThan(events.indexOf('end cluster'));
+    expect(results).toEqual(['network', 'storage', 'cluster', 'jobs', 'edge']);
+  });
+
+  it('in reverse, waits for every dependent before a stack starts', async () => {
+    const { events } = await schedule({ edge: 40 }, { reverse: true });
+    expect(events.indexOf('start network')).toBeGreaterThan(events.indexOf('end edge'));
+    expect(events.indexOf('start network')).toBeGreaterThan(events.indexOf('end cluster'));
+    expect(events.indexOf('start storage')).toBeGreaterThan(events.indexOf('end jobs'));
+    expect(events.indexOf('start jobs')).toBeLessThan(events.indexOf('end edge'));
+  });
+
+  it('skips what depends on a failed stack and still runs the rest', async () => {
+    const { events, results, failures } = await schedule({}, { fail: 'cluster' });
+    expect(failures.map((f) => [f.stack, f.error.message])).toEqual([['cluster', 'cluster broke']]);
+    expect(events).not.toContain('start edge');
+    expect(results).toEqual(['network', 'storage', 'jobs']);
+  });
+
+  it('rejects a cycle before running anything', async () => {
+    let ran = 0;
+    const cyclic = { a: ['b'], b: ['a'] } as Record<string, string[]>;
+    await expect(inDependencyOrder([{ name: 'a' }, { name: 'b' }], (s) => cyclic[s.name], async () => { ran += 1; })).rejects.toThrow('cyclic stack dependencies among a, b');
+    expect(ran).toBe(0);
+  });
+});
+
+describe('teardownOverride', () => {
+  it('turns off every deletion protection that is on, in the form each argument takes', () => {
+    const tf = {
+      terraform: {},
+      resource: {
+        aws_dynamodb_table: { T: { name: 't', deletion_protection_enabled: true }, Off: { deletion_protection_enabled: false } },
+        aws_lb: { Alb: { enable_deletion_protection: true } },
+        aws_cognito_user_pool: { Pool: { deletion_protection: 'ACTIVE' } },
+        aws_s3_bucket: { B: { bucket: 'b' } },
+      },
+    };
+    expect(teardownOverride(tf)).toEqual({
+      resource: {
+        aws_dynamodb_table: { T: { deletion_protection_enabled: false } },
+        aws_lb: { Alb: { enable_deletion_protection: false } },
+        aws_cognito_user_pool: { Pool: { deletion_protection: 'INACTIVE' } },
+      },
+    });
+    expect(teardownOverride({ terraform: {}, resource: { aws_lb: { Alb: { enable_deletion_protection: false } } } })).toBeUndefined();
+  });
+
+  it('covers what README.md tells operators to turn off before a destroy', () => {
+    const teardown = /## Tear down\n([\s\S]*?)\n## /.exec(readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8'))?.[1] ?? '';
+    for (const field of ['jobs.deletionProtection', 'edge.alb.deletionProtection', 'edge.auth.cognito.deletionProtection']) expect(teardown).toContain(field);
+    expect(Object.keys(DELETION_PROTECTION).sort()).toEqual(['aws_cognito_user_pool', 'aws_dynamodb_table', 'aws_lb']);
+  });
+});
+
 describe('the real stacks', () => {
   const app = Testing.app();
   buildPlatform(app, testConfig());
@@ -119,6 +197,12 @@ describe('the real stacks', () => {
     expect(position('comfyui-dev-cluster')).toBeGreaterThan(position('comfyui-dev-network'));
     expect(position('comfyui-dev-app')).toBeGreaterThan(position('comfyui-dev-edge'));
     expect(position('comfyui-dev-cluster-addons')).toBeGreaterThan(position('comfyui-dev-capacity'));
+  });
+
+  it('need the deletion protection of the jobs table lifted before a destroy, and nothing else by default', () => {
+    const overrides = Object.fromEntries(stacks.flatMap((s) => { const o = teardownOverride(s.tf); return o ? [[s.name, o]] : []; }));
+    expect(Object.keys(overrides)).toEqual(['comfyui-dev-jobs']);
+    expect(Object.values(overrides['comfyui-dev-jobs'].resource.aws_dynamodb_table)).toEqual([{ deletion_protection_enabled: false }]);
   });
 
   it('carry every helm_release and kubernetes_* resource to the Kubernetes side', () => {

@@ -13,8 +13,11 @@ import { join } from 'path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { MOTO_ENV, Moto, motoClients, startMoto } from '../../__tests__/model-sync/moto';
 import { newGapMessage } from './gaps';
-import { dependencyWaves, PreparedStack } from './stacks';
+import { inDependencyOrder, PreparedStack, teardownOverride, TerraformJson } from './stacks';
 import { devProviderDir, errorBlocks, failedAddresses, stateResources, terraform, terraformEnv } from './terraform';
+
+/** A destroy that takes longer than this is a hang, not a slow emulator: fail with Terraform's output. */
+const DESTROY_TIMEOUT_MS = 5 * 60_000;
 
 /** Per-stack result, for docs/verification.md. */
 export interface StackApply {
@@ -234,7 +237,9 @@ export async function driveModelSync(moto: Moto, stacks: readonly PreparedStack[
     }
 
     const { Commands } = await step(moto, 'ListCommands', () => clients.ssm.send(new ListCommandsCommand({})));
-    const sent = (Commands ?? []).find((c) => c.DocumentName === document.name && c.Parameters?.key?.[0] === key && c.Parameters?.action?.[0] === 'copy');
+    // One command carries a batch: its `changes` parameter holds a line `copy <event-epoch> <key>` per copy.
+    const copiesKey = (value: string | undefined): boolean => (value ?? '').split('\n').some((line) => /^copy \d+ (.*)$/s.exec(line)?.[1] === key);
+    const sent = (Commands ?? []).find((c) => c.DocumentName === document.name && copiesKey(c.Parameters?.changes?.[0]));
     if (!sent) throw new Error(`no SendCommand with document ${document.name} and key ${key}; commands: ${JSON.stringify(Commands)}`);
     const target = sent.Targets?.[0];
     if (target?.Key !== `tag:${environment.TARGET_TAG_KEY}` || target.Values?.[0] !== environment.TARGET_TAG_VALUE) throw new Error(`SendCommand targets ${JSON.stringify(sent.Targets)}`);
@@ -245,30 +250,82 @@ export async function driveModelSync(moto: Moto, stacks: readonly PreparedStack[
   });
 }
 
-/** Items a destroy leaves behind in AWS too: a KMS key is only scheduled for deletion (7 to 30 days). */
-function destroyedAsAwsDoes(model: string, item: Record<string, unknown>): boolean {
-  return model === 'kms.Key' && item.key_state === 'PendingDeletion';
+/** Buckets and queues moto holds: the after-destroy check for what Terraform may not know it left (objects, redrive). */
+async function motoBucketsAndQueues(moto: Moto): Promise<string[]> {
+  const clients = motoClients(moto);
+  const { Buckets } = await clients.s3.send(new ListBucketsCommand({}));
+  const { QueueUrls } = await clients.sqs.send(new ListQueuesCommand({}));
+  return [...(Buckets ?? []).map((b) => `s3 bucket ${b.Name}`), ...(QueueUrls ?? []).map((q) => `sqs queue ${q}`)];
 }
 
-/** What moto holds that Terraform could have created, for the after-destroy check. */
-async function motoInventory(moto: Moto): Promise<string[]> {
-  const clients = motoClients(moto);
-  const found: string[] = [];
-  const { Buckets } = await clients.s3.send(new ListBucketsCommand({}));
-  found.push(...(Buckets ?? []).map((b) => `s3 bucket ${b.Name}`));
-  const { QueueUrls } = await clients.sqs.send(new ListQueuesCommand({}));
-  found.push(...(QueueUrls ?? []).map((q) => `sqs queue ${q}`));
-  // moto's own model inventory covers the other services.
-  const data = (await (await fetch(`${moto.endpoint}/moto-api/data.json`)).json()) as Record<string, Record<string, unknown[]>>;
-  const ignore = new Set(['iam.Policy', 'ec2.Vpc', 'ec2.Subnet', 'ec2.SecurityGroup', 'ec2.RouteTable', 'ec2.NetworkAcl', 'ec2.DHCPOptionsSet', 'ec2.InternetGateway', 'ec2.Ami', 'ec2.Route', 'ec2.VPCEndPoint', 'ssm.Document']);
-  for (const [service, models] of Object.entries(data)) {
-    for (const [model, items] of Object.entries(models)) {
-      if (!Array.isArray(items) || ignore.has(`${service}.${model}`)) continue;
-      const remaining = items.filter((item) => !destroyedAsAwsDoes(`${service}.${model}`, item as Record<string, unknown>));
-      if (remaining.length > 0) found.push(`${service}.${model} x${remaining.length}`);
+/** `type.name[key]` of every managed resource instance in a state file's JSON (Terraform's address form). */
+export function managedInstanceAddresses(stateJson: string): string[] {
+  const state = JSON.parse(stateJson) as { resources?: { mode: string; type: string; name: string; instances: { index_key?: string | number }[] }[] };
+  return (state.resources ?? [])
+    .filter((r) => r.mode === 'managed')
+    .flatMap((r) => r.instances.map((i) => `${r.type}.${r.name}${i.index_key === undefined ? '' : `[${JSON.stringify(i.index_key)}]`}`));
+}
+
+/**
+ * What a `terraform plan -refresh-only -json` run on the state from before a destroy
+ * still finds: every instance Terraform does not report deleted (`resource_drift`, action `delete`).
+ */
+export function leftoverAddresses(stateBeforeDestroy: string, refreshPlanJsonLines: string, attachedTypes: ReadonlySet<string> = new Set()): string[] {
+  const drift = new Map(
+    refreshPlanJsonLines
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { type?: string; change?: { action?: string; resource?: { addr?: string } } })
+      .filter((m) => m.type === 'resource_drift')
+      .map((m) => [m.change?.resource?.addr, m.change?.action]),
+  );
+  const cleared = (address: string) => drift.get(address) === 'delete' || (attachedTypes.has(address.split('.')[0]) && drift.get(address) === 'update');
+  return managedInstanceAddresses(stateBeforeDestroy).filter((address) => !cleared(address));
+}
+
+/**
+ * Types that configure a resource another stack owns rather than creating one: while that
+ * resource lives, the provider keeps reading their now empty configuration (it reports it
+ * changed, not deleted; the same on AWS). For these, `emptied` must confirm through the API
+ * that nothing is configured any more.
+ */
+const ATTACHED_CONFIGURATIONS: Readonly<Record<string, (moto: Moto, attributes: Record<string, any>) => Promise<boolean>>> = {
+  aws_s3_bucket_notification: async (moto, attributes) => {
+    const c = await motoClients(moto).s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: String(attributes.bucket) }));
+    return !c.QueueConfigurations?.length && !c.TopicConfigurations?.length && !c.LambdaFunctionConfigurations?.length && !c.EventBridgeConfiguration;
+  },
+};
+
+/**
+ * Destroys one stack and proves it gone: Terraform re-reads every resource the stack had
+ * created (the state from before the destroy, refreshed with `plan -refresh-only`), and each
+ * must come back deleted. Runs while the stacks it reads still exist, so its remote-state reads resolve.
+ */
+async function destroyAndCheck(stack: PreparedStack, env: NodeJS.ProcessEnv, moto: Moto): Promise<{ resources: number; destroySeconds: number; checkSeconds: number }> {
+  const stateFile = join(stack.dir, 'terraform.tfstate');
+  const before = readFileSync(stateFile, 'utf8');
+  const started = Date.now();
+  const r = await terraform(stack.dir, ['destroy', '-auto-approve', '-input=false', '-no-color', '-parallelism=10'], env, DESTROY_TIMEOUT_MS);
+  if (r.code !== 0) throw new Error(`terraform destroy failed in ${stack.name} (exit ${r.code}):\n${r.stderr.trim() || r.stdout.trim().split('\n').slice(-20).join('\n')}`);
+  const left = stateResources(stateFile);
+  if (left.length > 0) throw new Error(`${stack.name}: state still holds ${left.join(', ')} after destroy`);
+  const destroySeconds = (Date.now() - started) / 1000;
+  const after = readFileSync(stateFile, 'utf8');
+  writeFileSync(stateFile, before);
+  try {
+    const refresh = await terraform(stack.dir, ['plan', '-refresh-only', '-json', '-input=false', '-lock=false'], env, DESTROY_TIMEOUT_MS);
+    if (refresh.code !== 0) throw new Error(`${stack.name}: the after-destroy refresh failed (exit ${refresh.code}):\n${refresh.stderr.trim() || refresh.stdout.trim().split('\n').slice(-10).join('\n')}`);
+    const leftovers = leftoverAddresses(before, refresh.stdout, new Set(Object.keys(ATTACHED_CONFIGURATIONS)));
+    if (leftovers.length > 0) throw new Error(`${stack.name}: after terraform destroy, the provider still reads ${leftovers.join(', ')}`);
+    for (const resource of stateOf({ dir: stack.dir } as PreparedStack).filter((res) => ATTACHED_CONFIGURATIONS[res.type])) {
+      for (const instance of resource.instances) {
+        if (!(await ATTACHED_CONFIGURATIONS[resource.type](moto, instance.attributes))) throw new Error(`${stack.name}: ${resource.type}.${resource.name} still configures ${JSON.stringify(instance.attributes.bucket ?? instance.attributes.id)} after terraform destroy`);
+      }
     }
+  } finally {
+    writeFileSync(stateFile, after);
   }
-  return found;
+  return { resources: managedInstanceAddresses(before).length, destroySeconds, checkSeconds: (Date.now() - started) / 1000 - destroySeconds };
 }
 
 export interface AwsResult {
@@ -284,39 +341,55 @@ export async function runAwsSide(prepared: readonly PreparedStack[], afterApply:
   process.env.MOTO_IAM_LOAD_MANAGED_POLICIES = 'true';
   const moto = await startMoto();
   log(`moto on ${moto.endpoint}; provider ${providerDir} (dev_overrides in .deploy-proof/terraform.tfrc)`);
-  const env = terraformEnv({ ...MOTO_ENV, AWS_ENDPOINT_URL: moto.endpoint, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1' });
+  // TF_AWS_EMULATOR_TIMING: the switch scripts/aws-provider-emulator-timing.mjs adds to the build; moto has no eventual
+  // consistency to wait out, so the provider's state waiters need one sighting of the target state instead of up to 15.
+  const env = terraformEnv({ ...MOTO_ENV, AWS_ENDPOINT_URL: moto.endpoint, NO_PROXY: '127.0.0.1', no_proxy: '127.0.0.1', TF_AWS_EMULATOR_TIMING: '1' });
   try {
-    const baseline = new Set(await motoInventory(moto));
+    const baseline = new Set(await motoBucketsAndQueues(moto));
     for (const stack of prepared) writeFileSync(join(stack.dir, 'moto_override.tf.json'), `${JSON.stringify(motoProviderOverride(moto.endpoint, services), null, 2)}\n`);
-    const waves = dependencyWaves(prepared, (p) => p.dependsOn);
-    const applied: StackApply[] = [];
-    for (const wave of waves) {
-      // Every stack of the wave runs to its end, so one run reports every new gap of the wave, not the first.
-      const settled = await Promise.allSettled(wave.map((s) => applyStack(s, env)));
-      const failed = settled.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
-      if (failed.length > 0) throw new Error(`${failed.join('\n\n')}\nmoto's recent errors:\n${moto.recentLog().split('\n').filter((l) => !/ HTTP\/1\.1" [23]\d\d /.test(l)).slice(-30).join('\n')}`);
-      const results = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-      for (const r of results) log(`${r.name}: ${r.created} created, ${r.gapSkipped.length + r.dependentSkipped.length} skipped (${r.gapSkipped.length} moto gaps, ${r.dependentSkipped.length} dependents), ${r.inCluster} in-cluster for the API server (${r.seconds.toFixed(1)} s)`);
-      applied.push(...results);
+    const dependsOn = (p: PreparedStack): string[] => p.dependsOn;
+    // Each stack starts as soon as the stacks it reads are applied; every reachable stack runs to its end,
+    // so one run reports every new gap it can reach, not the first.
+    const applied = await inDependencyOrder(prepared, dependsOn, async (s) => {
+      const r = await applyStack(s, env);
+      log(`${r.name}: ${r.created} created, ${r.gapSkipped.length + r.dependentSkipped.length} skipped (${r.gapSkipped.length} moto gaps, ${r.dependentSkipped.length} dependents), ${r.inCluster} in-cluster for the API server (${r.seconds.toFixed(1)} s)`);
+      return r;
+    });
+    if (applied.failures.length > 0) {
+      const notRun = prepared.filter((p) => !applied.results.some((r) => r.name === p.name) && !applied.failures.some((f) => f.stack === p.name)).map((p) => p.name);
+      throw new Error(`${applied.failures.map((f) => f.error.message).join('\n\n')}${notRun.length ? `\nnot applied (they read a failed stack): ${notRun.join(', ')}` : ''}\nmoto's recent errors:\n${moto.recentLog().split('\n').filter((l) => !/ HTTP\/1\.1" [23]\d\d /.test(l)).slice(-30).join('\n')}`);
     }
+    // The listing must see what was applied, or its empty answer after the destroy would prove nothing.
+    const deployedItems = (await motoBucketsAndQueues(moto)).filter((i) => !baseline.has(i));
+    if (deployedItems.length === 0) throw new Error('moto lists no bucket or queue after the apply: the after-destroy check could not see leftovers');
     await afterApply(env);
     const modelSync = await driveModelSync(moto, prepared);
     log(`model sync: ${modelSync}`);
 
-    for (const wave of [...waves].reverse()) {
-      await Promise.all(
-        wave.map(async (s) => {
-          const r = await terraform(s.dir, ['destroy', '-auto-approve', '-input=false', '-no-color', '-parallelism=10'], env);
-          if (r.code !== 0) throw new Error(`terraform destroy failed in ${s.name}:\n${r.stderr}`);
-          const left = stateResources(join(s.dir, 'terraform.tfstate'));
-          if (left.length > 0) throw new Error(`${s.name}: state still holds ${left.join(', ')} after destroy`);
-        }),
-      );
-    }
-    const leftovers = (await motoInventory(moto)).filter((i) => !baseline.has(i));
-    if (leftovers.length > 0) throw new Error(`moto still holds after terraform destroy: ${leftovers.join('; ')}`);
-    log('destroyed every stack; moto holds nothing the stacks created');
-    return { stacks: applied, modelSync, destroyed: true };
+    // Destroy in reverse: a stack goes once every stack reading it is gone.
+    const destroyed = await inDependencyOrder(
+      prepared,
+      dependsOn,
+      async (s) => {
+        const started = Date.now();
+        // README's teardown: deletion protection applied off first, then destroy.
+        const lift = teardownOverride(JSON.parse(readFileSync(join(s.dir, 'cdk.tf.json'), 'utf8')) as TerraformJson);
+        if (lift) {
+          writeFileSync(join(s.dir, 'teardown_override.tf.json'), `${JSON.stringify(lift, null, 2)}\n`);
+          const off = await terraform(s.dir, ['apply', '-auto-approve', '-input=false', '-no-color', '-parallelism=10'], env, DESTROY_TIMEOUT_MS);
+          if (off.code !== 0) throw new Error(`turning deletion protection off failed in ${s.name} (exit ${off.code}):\n${off.stderr.trim()}`);
+          log(`${s.name}: deletion protection applied off (${Object.entries(lift.resource).flatMap(([type, byName]) => Object.keys(byName).map((n) => `${type}.${n}`)).join(', ')})`);
+        }
+        const checked = await destroyAndCheck(s, env, moto);
+        log(`${s.name}: destroyed, and the provider reads none of its ${checked.resources} resources any more (${((Date.now() - started) / 1000).toFixed(1)} s: destroy ${checked.destroySeconds.toFixed(1)} s, check ${checked.checkSeconds.toFixed(1)} s)`);
+      },
+      { reverse: true },
+    );
+    if (destroyed.failures.length > 0) throw new Error(destroyed.failures.map((f) => f.error.message).join('\n\n'));
+    const leftovers = (await motoBucketsAndQueues(moto)).filter((i) => !baseline.has(i));
+    if (leftovers.length > 0) throw new Error(`moto still lists after terraform destroy: ${leftovers.join('; ')}`);
+    log(`destroyed every stack; the provider reads none of their resources, and moto lists none of the ${deployedItems.length} buckets and queues`);
+    return { stacks: applied.results, modelSync, destroyed: true };
   } finally {
     await moto.stop();
   }

@@ -273,3 +273,82 @@ export function dependencyWaves<T extends { readonly name: string }>(stacks: rea
   }
   return waves;
 }
+
+/** What {@link inDependencyOrder} ran: results in the input order, and every failure. */
+export interface ScheduleOutcome<R> {
+  readonly results: R[];
+  readonly failures: { readonly stack: string; readonly error: Error }[];
+}
+
+/**
+ * Runs `run` on every stack, each as soon as what it reads has finished (with
+ * `reverse`: as soon as every stack reading it has finished, the order of a
+ * destroy), so a slow stack holds up only its own dependents. A failure stops
+ * the stacks downstream of it; the others still run to their end, so one run
+ * reports every failure it can reach.
+ */
+export async function inDependencyOrder<T extends { readonly name: string }, R>(
+  stacks: readonly T[],
+  dependencies: (stack: T) => string[],
+  run: (stack: T) => Promise<R>,
+  options: { readonly reverse?: boolean } = {},
+): Promise<ScheduleOutcome<R>> {
+  dependencyWaves(stacks, dependencies); // throws on a cycle before anything runs
+  const names = new Set(stacks.map((s) => s.name));
+  const before = new Map(
+    stacks.map((s) => [
+      s.name,
+      options.reverse ? stacks.filter((o) => dependencies(o).includes(s.name)) : stacks.filter((o) => dependencies(s).includes(o.name) && names.has(o.name)),
+    ]),
+  );
+  const results = new Map<string, R>();
+  const failures: { stack: string; error: Error }[] = [];
+  const running = new Map<string, Promise<boolean>>();
+  const start = (stack: T): Promise<boolean> => {
+    let done = running.get(stack.name);
+    if (!done) {
+      done = (async () => {
+        const ready = await Promise.all(before.get(stack.name)!.map(start));
+        if (!ready.every(Boolean)) return false;
+        try {
+          results.set(stack.name, await run(stack));
+          return true;
+        } catch (error) {
+          failures.push({ stack: stack.name, error: error as Error });
+          return false;
+        }
+      })();
+      running.set(stack.name, done);
+    }
+    return done;
+  };
+  await Promise.all(stacks.map(start));
+  return { results: stacks.filter((s) => results.has(s.name)).map((s) => results.get(s.name)!), failures };
+}
+
+/**
+ * Arguments that block a destroy while true, and the value that lifts them: the
+ * resources `destroy` refuses until the protection is applied off first (README,
+ * "Tear down", names the config field of each).
+ */
+export const DELETION_PROTECTION: Readonly<Record<string, { readonly argument: string; readonly off: boolean | string }>> = {
+  aws_dynamodb_table: { argument: 'deletion_protection_enabled', off: false },
+  aws_lb: { argument: 'enable_deletion_protection', off: false },
+  aws_cognito_user_pool: { argument: 'deletion_protection', off: 'INACTIVE' },
+};
+
+/**
+ * The documented first teardown step for one stack, as a Terraform override
+ * file: every deletion-protected resource with its protection off. `undefined`
+ * when nothing in the stack is protected.
+ */
+export function teardownOverride(tf: TerraformJson): { resource: Record<string, Record<string, Record<string, unknown>>> } | undefined {
+  const resource: Record<string, Record<string, Record<string, unknown>>> = {};
+  for (const [type, { argument, off }] of Object.entries(DELETION_PROTECTION)) {
+    for (const [name, body] of Object.entries(tf.resource?.[type] ?? {})) {
+      const value = (body as Record<string, unknown>)[argument];
+      if (value !== undefined && value !== off) (resource[type] ??= {})[name] = { [argument]: off };
+    }
+  }
+  return Object.keys(resource).length > 0 ? { resource } : undefined;
+}
