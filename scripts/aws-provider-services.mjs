@@ -9,6 +9,7 @@
 // Usage:
 //   node scripts/aws-provider-services.mjs --provider DIR STACKDIR...          prints the services, one a line
 //   node scripts/aws-provider-services.mjs --provider DIR --cut STACKDIR...    also rewrites DIR's generated files
+//   --types                                                                      print the aws_* types instead of the services
 // STACKDIR is a cdktf output directory (with stacks/*/cdk.tf.json).
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -153,15 +154,79 @@ export function cutProvider(providerDir, services) {
   return { compiled: [...compiled].sort(), registered: registeredSet, clients: keptMethods };
 }
 
+/**
+ * Rewrites the kept service packages' generated registrations
+ * (service_package_gen.go) so they register only `types`: the provider then
+ * builds the schema of the 70-odd types the stacks use instead of 400-odd
+ * (the schema is computed by every provider process Terraform starts, several
+ * per command). Each registration is a `\t\t{ ... \t\t},` block with one
+ * `TypeName:`; imports only the removed blocks used become blank imports, so
+ * the file still compiles. Throws, naming the file, on a layout it does not know.
+ */
+export function cutTypes(providerDir, packages, types) {
+  const wanted = new Set(types);
+  let before = 0;
+  let after = 0;
+  for (const pkg of packages) {
+    const path = join(providerDir, 'internal/service', pkg, 'service_package_gen.go');
+    if (!existsSync(path)) continue;
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const kept = [];
+    let block;
+    for (const line of lines) {
+      if (line === '\t\t{') {
+        if (block) throw new Error(`${path}: a registration block opens inside another (generator layout changed?)`);
+        block = [line];
+      } else if (block) {
+        block.push(line);
+        if (line === '\t\t},') {
+          const names = [...block.join('\n').matchAll(/^\t\t\tTypeName:\s*"([a-z0-9_]+)",$/gm)].map((m) => m[1]);
+          if (names.length > 1) throw new Error(`${path}: a registration block with ${names.length} TypeName lines (generator layout changed?)`);
+          if (names.length === 1) before += 1;
+          if (names.length === 0 || wanted.has(names[0])) {
+            kept.push(...block);
+            if (names.length === 1) after += 1;
+          }
+          block = undefined;
+        }
+      } else kept.push(line);
+    }
+    if (block) throw new Error(`${path}: a registration block never closes (generator layout changed?)`);
+    let text = kept.join('\n');
+    const start = text.indexOf('\nimport (\n');
+    const end = text.indexOf('\n)\n', start);
+    const body = start < 0 ? '' : text.slice(end);
+    const imports = start < 0 ? '' : text
+      .slice(start, end)
+      .split('\n')
+      .map((line) => {
+        const m = /^\t(?:([A-Za-z0-9_]+) )?"([^"]+)"$/.exec(line);
+        if (!m || m[1] === '_') return line;
+        const name = m[1] ?? m[2].split('/').pop();
+        return new RegExp(`\\b${name}\\.`).test(body) ? line : `\t_ "${m[2]}"`;
+      })
+      .join('\n');
+    if (start >= 0) text = text.slice(0, start) + imports + body;
+    const typeNames = (source) => new Set([...source.matchAll(/^\t\t\tTypeName:\s*"([a-z0-9_]+)",$/gm)].map((m) => m[1]));
+    const left = typeNames(text);
+    const missing = [...typeNames(lines.join('\n'))].filter((t) => wanted.has(t) && !left.has(t));
+    if (missing.length > 0) throw new Error(`${path}: ${missing.join(', ')} lost by the cut`);
+    writeFileSync(path, text);
+  }
+  return { before, after };
+}
+
 function main(argv) {
   const args = [...argv];
   let providerDir;
   let cut = false;
+  let printTypes = false;
   const outdirs = [];
   while (args.length > 0) {
     const arg = args.shift();
     if (arg === '--provider') providerDir = args.shift();
     else if (arg === '--cut') cut = true;
+    else if (arg === '--types') printTypes = true;
     else outdirs.push(arg);
   }
   if (!providerDir || outdirs.length === 0) {
@@ -174,8 +239,10 @@ function main(argv) {
     if (cut) {
       const { compiled, registered, clients } = cutProvider(providerDir, services);
       process.stderr.write(`aws provider cut: ${types.length} aws_* types -> ${services.length} service packages own them; ${registered.length} registered (with those whose clients they call), ${compiled.length} compiled, ${clients} SDK clients\n`);
+      const { before, after } = cutTypes(providerDir, registered, types);
+      process.stderr.write(`aws provider cut: registered types: ${after} of ${before} in the kept service packages\n`);
     }
-    process.stdout.write(`${services.join('\n')}\n`);
+    process.stdout.write(`${(printTypes ? types : services).join('\n')}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`aws-provider-services: ${error.message}\n`);

@@ -361,20 +361,23 @@ install_aws_provider() {
       || { log "synth failed for config ${config:-default}:"; cat "$scratch/$name.err" >&2; exit 1; }
     synth_dirs+=("$scratch/$name")
   done
-  local module=github.com/hashicorp/terraform-provider-aws src services key target
+  local module=github.com/hashicorp/terraform-provider-aws src services types key target
   local module_dir
   module_dir="$(go_module_dir "$module@$AWS_PROVIDER_MODULE_VERSION")"
   services="$(node "$ROOT/scripts/aws-provider-services.mjs" --provider "$module_dir" "${synth_dirs[@]}")"
-  # Keyed by the services and by the build's two source edits (a change to either script rebuilds).
-  key="$(cat <(printf '%s\n' "$services") "$ROOT/scripts/aws-provider-services.mjs" "$ROOT/scripts/aws-provider-emulator-timing.mjs" | sha256sum | cut -c1-12)"
+  types="$(node "$ROOT/scripts/aws-provider-services.mjs" --provider "$module_dir" --types "${synth_dirs[@]}")"
+  # Keyed by the registered types (a new aws_* type rebuilds) and by the build's two source edits.
+  key="$(cat <(printf '%s\n' "$types") "$ROOT/scripts/aws-provider-services.mjs" "$ROOT/scripts/aws-provider-emulator-timing.mjs" | sha256sum | cut -c1-12)"
   target="$TOOLS/terraform-providers/aws/$AWS_PROVIDER_MODULE_VERSION/$key"
   if [[ -x "$target/terraform-provider-aws" ]]; then
-    log "terraform-provider-aws $AWS_PROVIDER_MODULE_VERSION ($(wc -l <<<"$services") services, $key) present (skip)"
+    log "terraform-provider-aws $AWS_PROVIDER_MODULE_VERSION ($(wc -l <<<"$types") types in $(wc -l <<<"$services") services, $key) present (skip)"
   else
     local started=$SECONDS
     log "building terraform-provider-aws $AWS_PROVIDER_MODULE_VERSION for $(wc -l <<<"$services") services: $(paste -sd ' ' <<<"$services")"
     src="$(writable_copy "$module_dir" "terraform-provider-aws-$key")"
-    node "$ROOT/scripts/aws-provider-services.mjs" --provider "$src" --cut "${synth_dirs[@]}" >/dev/null
+    node "$ROOT/scripts/aws-provider-services.mjs" --provider "$src" --cut "${synth_dirs[@]}" >/dev/null 2>"$scratch/cut.log" \
+      || { cat "$scratch/cut.log" >&2; exit 1; }
+    sed 's/^/[install-tools] /' "$scratch/cut.log"
     # Opt-in switch (TF_AWS_EMULATOR_TIMING=1, set only by make e2e) that skips eventual-consistency waits against moto.
     node "$ROOT/scripts/aws-provider-emulator-timing.mjs" "$src"
     mkdir -p "$target"

@@ -77,6 +77,80 @@ describe('aws-provider-services', () => {
   });
 });
 
+describe('aws-provider-services --cut: registered types', () => {
+  /** A service_package_gen.go in the generator's layout: two resources, one data source. */
+  const sqsRegistration = [
+    'package sqs',
+    '',
+    'import (',
+    '\t"context"',
+    '\t"unique"',
+    '',
+    '\tinttypes "github.com/hashicorp/terraform-provider-aws/internal/types"',
+    '\t"github.com/hashicorp/terraform-provider-aws/names"',
+    ')',
+    '',
+    'func (p *servicePackage) SDKDataSources(ctx context.Context) []*inttypes.ServicePackageSDKDataSource {',
+    '\treturn []*inttypes.ServicePackageSDKDataSource{',
+    '\t\t{',
+    '\t\t\tFactory:  dataSourceQueue,',
+    '\t\t\tTypeName: "aws_sqs_queue",',
+    '\t\t\tTags: unique.Make(inttypes.ServicePackageResourceTags{',
+    '\t\t\t\tIdentifierAttribute: names.AttrURL,',
+    '\t\t\t}),',
+    '\t\t},',
+    '\t}',
+    '}',
+    '',
+    'func (p *servicePackage) SDKResources(ctx context.Context) []*inttypes.ServicePackageSDKResource {',
+    '\treturn []*inttypes.ServicePackageSDKResource{',
+    '\t\t{',
+    '\t\t\tFactory:  resourceQueue,',
+    '\t\t\tTypeName: "aws_sqs_queue",',
+    '\t\t\tRegion:   inttypes.ResourceRegionDefault(),',
+    '\t\t},',
+    '\t\t{',
+    '\t\t\tFactory:  resourceQueuePolicy,',
+    '\t\t\tTypeName: "aws_sqs_queue_policy",',
+    '\t\t\tRegion:   inttypes.ResourceRegionDefault(),',
+    '\t\t},',
+    '\t}',
+    '}',
+    '',
+  ].join('\n');
+
+  function providerWithSqs(): string {
+    const root = fakeProvider();
+    write(root, 'internal/service/s3/service_package_gen.go', sqsRegistration.replace('package sqs', 'package s3').replaceAll('aws_sqs_', 'aws_s3_bucket_').replace('"aws_s3_bucket_queue",\n\t\t\tRegion', '"aws_s3_bucket",\n\t\t\tRegion'));
+    return root;
+  }
+
+  it('registers only the synthesized types, keeps the file compilable (unused imports become blank) and prints them with --types', () => {
+    const provider = providerWithSqs();
+    const r = services(['--provider', provider, '--cut', '--types', synthDir({ resource: ['aws_s3_bucket'], data: [] })]);
+    expect(r.status).toBe(0);
+    const gen = readFileSync(join(provider, 'internal/service/s3/service_package_gen.go'), 'utf8');
+    expect([...gen.matchAll(/TypeName: "([a-z0-9_]+)"/g)].map((m) => m[1])).toEqual(['aws_s3_bucket']);
+    // The data source went (it was the only user of unique and names): their imports stay, blank, so Go still compiles.
+    expect(gen).toContain('\t_ "unique"\n');
+    expect(gen).toContain('\t_ "github.com/hashicorp/terraform-provider-aws/names"\n');
+    expect(gen).toContain('\tinttypes "github.com/hashicorp/terraform-provider-aws/internal/types"\n');
+    expect(gen).toContain('return []*inttypes.ServicePackageSDKDataSource{\n\t}');
+    expect(r.stderr).toMatch(/registered types: 1 of 3 in the kept service packages/);
+    expect(r.stdout).toBe('aws_s3_bucket\n');
+  });
+
+  it('fails when a kept type is missing after the cut (generator layout changed)', () => {
+    const provider = providerWithSqs();
+    // A block the cut cannot parse: its closing brace is not where the generator puts it.
+    const gen = join(provider, 'internal/service/s3/service_package_gen.go');
+    writeFileSync(gen, readFileSync(gen, 'utf8').replace('\t\t\tFactory:  resourceQueue,', '\t\t\tFactory:  resourceQueue, },\n\t\t{'));
+    const r = services(['--provider', provider, '--cut', synthDir({ resource: ['aws_s3_bucket'], data: [] })]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/service_package_gen\.go/);
+  });
+});
+
 describe('motoProviderOverride', () => {
   it('points every built service at the one loopback endpoint and retries little', () => {
     const override = motoProviderOverride('http://127.0.0.1:5000', ['s3', 'meta', 'sts']) as { provider: { aws: Record<string, any>[] } };
