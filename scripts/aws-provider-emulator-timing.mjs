@@ -11,7 +11,8 @@
 //
 // What: when the provider process runs with TF_AWS_EMULATOR_TIMING=1 (only
 // `make e2e` sets it, against moto on 127.0.0.1), every state waiter needs the
-// target once and polls at most every 200 ms. Without the variable the build
+// target once and polls at most every 200 ms, and a read that retries "not
+// found" for consistency's sake takes the first "not found" as final. Without the variable the build
 // behaves exactly as upstream (`make validate` and everything else). Every API
 // call the provider makes is unchanged either way; only the sleeping differs.
 //
@@ -22,11 +23,25 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const EMULATOR_TIMING_ENV = 'TF_AWS_EMULATOR_TIMING';
-const STATE_FILE = 'internal/retry/state.go';
 const SWITCH_FILE = 'internal/retry/emulator_timing.go';
-/** The line after which the switch goes: the waiter's own default for ContinuousTargetOccurence. */
-const ANCHOR = `\tif conf.ContinuousTargetOccurence == 0 {\n\t\tconf.ContinuousTargetOccurence = 1\n\t}\n`;
-const CALL = `\tconf.ContinuousTargetOccurence, conf.Delay, conf.MinTimeout, conf.PollInterval = emulatorTiming(conf.ContinuousTargetOccurence, conf.Delay, conf.MinTimeout, conf.PollInterval)\n`;
+/**
+ * The edits, each to a text that must occur exactly once: `anchor` becomes `replacement`.
+ * 1. State waiters (StateChangeConf): right after their own default, the switch adjusts the settings.
+ * 2. Reads that retry "not found" until a timeout (tfresource.RetryWhenNotFound, e.g. every SQS
+ *    queue read: 20 s for a queue that is gone): under the switch a "not found" is final.
+ */
+export const EDITS = [
+  {
+    file: 'internal/retry/state.go',
+    anchor: `\tif conf.ContinuousTargetOccurence == 0 {\n\t\tconf.ContinuousTargetOccurence = 1\n\t}\n`,
+    replacement: `\tif conf.ContinuousTargetOccurence == 0 {\n\t\tconf.ContinuousTargetOccurence = 1\n\t}\n\tconf.ContinuousTargetOccurence, conf.Delay, conf.MinTimeout, conf.PollInterval = emulatorTiming(conf.ContinuousTargetOccurence, conf.Delay, conf.MinTimeout, conf.PollInterval)\n`,
+  },
+  {
+    file: 'internal/retry/op.go',
+    anchor: `\t\tif NotFound(err) { // nosemgrep:ci.semgrep.errors.notfound-without-err-checks\n\t\t\ttargetOccurence = 0\n\n\t\t\treturn true, err\n\t\t}\n`,
+    replacement: `\t\tif NotFound(err) { // nosemgrep:ci.semgrep.errors.notfound-without-err-checks\n\t\t\ttargetOccurence = 0\n\n\t\t\treturn !emulatorTimingOn, err\n\t\t}\n`,
+  },
+];
 
 const SWITCH_SOURCE = `// Code added by the comfyui-eks build (scripts/aws-provider-emulator-timing.mjs); not upstream.
 
@@ -53,18 +68,18 @@ func emulatorTiming(occurrences int, delay, minTimeout, pollInterval time.Durati
 }
 `;
 
-/** Rewrites the build copy at `providerDir`; throws when the anchor is missing or ambiguous. */
+/** Rewrites the build copy at `providerDir`; throws, naming the file, when an anchor is missing or ambiguous. Idempotent. */
 export function addEmulatorTiming(providerDir) {
-  const stateFile = join(providerDir, STATE_FILE);
-  const source = readFileSync(stateFile, 'utf8');
-  const at = source.indexOf(ANCHOR);
-  if (at < 0 || source.indexOf(ANCHOR, at + 1) >= 0) {
-    throw new Error(`${STATE_FILE}: expected exactly one ContinuousTargetOccurence default in WaitForStateContext; the provider's waiter changed, update scripts/aws-provider-emulator-timing.mjs`);
-  }
-  if (source.includes(CALL)) return false;
-  writeFileSync(stateFile, source.slice(0, at + ANCHOR.length) + CALL + source.slice(at + ANCHOR.length));
+  const edited = EDITS.map(({ file, anchor, replacement }) => {
+    const source = readFileSync(join(providerDir, file), 'utf8');
+    if (source.split(replacement).length === 2) return [file, source];
+    if (source.split(anchor).length !== 2) {
+      throw new Error(`${file}: expected exactly one occurrence of the code the emulator switch edits; the provider changed, update scripts/aws-provider-emulator-timing.mjs`);
+    }
+    return [file, source.replace(anchor, replacement)];
+  });
+  for (const [file, source] of edited) writeFileSync(join(providerDir, file), source);
   writeFileSync(join(providerDir, SWITCH_FILE), SWITCH_SOURCE);
-  return true;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

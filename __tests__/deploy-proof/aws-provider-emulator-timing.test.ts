@@ -13,41 +13,47 @@ const SCRIPT = join(ROOT, 'scripts', 'aws-provider-emulator-timing.mjs');
 const VERSION = /^AWS_PROVIDER_MODULE_VERSION=(\S+)$/m.exec(readFileSync(join(ROOT, 'scripts', 'deploy-tools.env'), 'utf8'))![1];
 const patch = (dir: string) => spawnSync(process.execPath, [SCRIPT, dir], { encoding: 'utf8' });
 
-/** A copy of the real module's internal/retry/state.go (the installer downloaded the module). */
-function realWaiterCopy(): string {
+/** A copy of the real module's internal/retry/state.go and op.go (the installer downloaded the module). */
+function realRetryCopy(): string {
   const modcache = execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim();
-  const source = join(modcache, 'github.com', 'hashicorp', `terraform-provider-aws@${VERSION}`, 'internal', 'retry', 'state.go');
+  const source = join(modcache, 'github.com', 'hashicorp', `terraform-provider-aws@${VERSION}`, 'internal', 'retry');
   const dir = mkdtempSync(join(tmpdir(), 'provider-retry-'));
   mkdirSync(join(dir, 'internal', 'retry'), { recursive: true });
-  copyFileSync(source, join(dir, 'internal', 'retry', 'state.go'));
+  for (const file of ['state.go', 'op.go']) copyFileSync(join(source, file), join(dir, 'internal', 'retry', file));
   return dir;
 }
+const read = (dir: string, file: string) => readFileSync(join(dir, 'internal/retry', file), 'utf8');
 
 describe('scripts/aws-provider-emulator-timing.mjs', () => {
-  it('inserts the switch once into the real waiter, right after its own default, and is idempotent', () => {
-    const dir = realWaiterCopy();
-    const before = readFileSync(join(dir, 'internal/retry/state.go'), 'utf8');
+  it('edits the real waiter and the real not-found retry once each, and nothing else; a second run changes nothing', () => {
+    const dir = realRetryCopy();
+    const before = { state: read(dir, 'state.go'), op: read(dir, 'op.go') };
     expect(patch(dir).status).toBe(0);
-    const after = readFileSync(join(dir, 'internal/retry/state.go'), 'utf8');
+    const after = { state: read(dir, 'state.go'), op: read(dir, 'op.go') };
     const call = 'conf.ContinuousTargetOccurence, conf.Delay, conf.MinTimeout, conf.PollInterval = emulatorTiming(';
-    expect(after.split(call)).toHaveLength(2);
-    expect(after.indexOf(call)).toBeLessThan(after.indexOf('delay := backoff.SDKv2HelperRetryCompatibleDelay('));
-    expect(after.replace(/^\tconf\.ContinuousTargetOccurence, conf\.Delay.*\n/m, '')).toBe(before);
+    expect(after.state.split(call)).toHaveLength(2);
+    expect(after.state.indexOf(call)).toBeLessThan(after.state.indexOf('delay := backoff.SDKv2HelperRetryCompatibleDelay('));
+    expect(after.state.replace(/^\tconf\.ContinuousTargetOccurence, conf\.Delay.*\n/m, '')).toBe(before.state);
+    // UntilFoundN (RetryWhenNotFound) stops at the first "not found"; UntilNotFound is untouched.
+    expect(after.op.split('return !emulatorTimingOn, err')).toHaveLength(2);
+    expect(after.op.replace('return !emulatorTimingOn, err', 'return true, err')).toBe(before.op);
+    expect(after.op.slice(after.op.indexOf('func (op opFunc[T]) UntilFoundN'), after.op.indexOf('func (op opFunc[T]) UntilNotFound'))).toContain('!emulatorTimingOn');
     expect(patch(dir).status).toBe(0);
-    expect(readFileSync(join(dir, 'internal/retry/state.go'), 'utf8')).toBe(after);
+    expect({ state: read(dir, 'state.go'), op: read(dir, 'op.go') }).toEqual(after);
   });
 
-  it('fails, naming the file, when the waiter no longer has the expected default', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'provider-retry-'));
-    mkdirSync(join(dir, 'internal', 'retry'), { recursive: true });
-    writeFileSync(join(dir, 'internal/retry/state.go'), 'package retry\n\nfunc f() {}\n');
+  it('fails, naming the file, when the code it edits is not there once', () => {
+    const dir = realRetryCopy();
+    writeFileSync(join(dir, 'internal/retry/op.go'), 'package retry\n\nfunc f() {}\n');
     const run = patch(dir);
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('internal/retry/state.go: expected exactly one ContinuousTargetOccurence default');
+    expect(run.stderr).toContain('internal/retry/op.go: expected exactly one occurrence of the code the emulator switch edits');
+    // Nothing half-written: the other file is untouched too.
+    expect(read(dir, 'state.go')).not.toContain('emulatorTiming(');
   });
 
   it('changes the waiter settings only under TF_AWS_EMULATOR_TIMING=1 (go test of the generated switch)', () => {
-    const dir = realWaiterCopy();
+    const dir = realRetryCopy();
     expect(patch(dir).status).toBe(0);
     const pkg = mkdtempSync(join(tmpdir(), 'emulator-timing-'));
     writeFileSync(join(pkg, 'go.mod'), 'module example.invalid/retry\n\ngo 1.22\n');
