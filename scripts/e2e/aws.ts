@@ -246,7 +246,7 @@ export async function driveModelSync(moto: Moto, stacks: readonly PreparedStack[
     // The test's object is not Terraform's: remove every version so the bucket (force_destroy off) can be destroyed.
     const { Versions, DeleteMarkers } = await step(moto, 'ListObjectVersions', () => clients.s3.send(new ListObjectVersionsCommand({ Bucket: bucket })));
     for (const v of [...(Versions ?? []), ...(DeleteMarkers ?? [])]) await step(moto, `DeleteObject ${v.Key} ${v.VersionId}`, () => clients.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: v.Key!, VersionId: v.VersionId })));
-    return `uploaded s3://${bucket}/${key} -> ${records.length} message(s) on queue ${queueArn.split(":").pop()} -> handler (deployed env) -> SendCommand ${document.name} key=${JSON.stringify(key)} targets ${target.Key}=${target.Values?.[0]}`;
+    return `uploaded s3://${bucket}/${key} -> ${records.length} message(s) on queue ${queueArn.split(':').pop()} -> handler (deployed env) -> SendCommand ${document.name} key=${JSON.stringify(key)} targets ${target.Key}=${target.Values?.[0]}`;
   });
 }
 
