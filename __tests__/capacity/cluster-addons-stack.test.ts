@@ -125,10 +125,6 @@ describe('ClusterAddonsStack', () => {
     expect(releases['aws-load-balancer-controller'].namespace).toBe('kube-system');
   });
 
-  it('pins the ListenerRulesTagging feature gate on: the ingress-mode policy relies on listeners and rules carrying the cluster tag', () => {
-    expect(releaseValues(releases['aws-load-balancer-controller']).controllerConfig).toEqual({ featureGates: { ListenerRulesTagging: true } });
-  });
-
   it('rolls back failed installs and upgrades', () => {
     for (const release of Object.values(releases)) expect(release).toMatchObject({ atomic: true, cleanup_on_fail: true, max_history: 10 });
     expect(synth).toHaveResourceWithProperties(Release, { name: 'karpenter', timeout: 600 });

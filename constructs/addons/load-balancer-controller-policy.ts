@@ -33,10 +33,12 @@
  *   `service.k8s.aws` (Service) (pkg/deploy/tracking/provider.go,
  *   pkg/shared_constants/tag_keys.go).
  * - Listeners and rules are tagged only while the ListenerRulesTagging feature
- *   gate is on (pkg/config/feature_gates.go: on by default); the platform pins
- *   it on (load-balancer-controller.ts). With it off, or for listeners made by
- *   controllers before listener tagging, the controller cannot change or delete
- *   them under this policy: it has no tag to match.
+ *   gate is on (pkg/config/feature_gates.go: on by default; the platform
+ *   leaves it at the default: the controller refuses unknown gates, so naming
+ *   it would tie the chart to versions that still have it). Off, creating a
+ *   listener or rule is denied (no cluster tag in the request): it fails
+ *   closed. Listeners made by controllers before listener tagging have no tag
+ *   either; this policy lets the controller neither change nor delete them.
  * - Untagged resources it changes: the node security group (ingress rules for
  *   its load balancers; granted on that one group) and, through wafv2/shield,
  *   a load balancer's web ACL and Shield protection (WAF needs SetWebAcl on the

@@ -48,9 +48,6 @@ export class LoadBalancerController extends Construct {
       tolerations: scheduling.tolerations,
       enableServiceMutatorWebhook: false,
       defaultTags: props.defaultTags,
-      // On by default; pinned because the ingress-mode IAM policy matches listeners and rules by the cluster tag
-      // the controller puts on them only with this gate (load-balancer-controller-policy.ts).
-      controllerConfig: { featureGates: { ListenerRulesTagging: true } },
     };
     this.release = new Release(this, 'Release', {
       ...RELEASE_DEFAULTS,
