@@ -30,10 +30,9 @@ usage() {
   exit 2
 }
 
-fail() {
-  echo "edge-cognito: $*" >&2
-  exit 2
-}
+# fail, reject_options, aws_json
+# shellcheck source=scripts/edge-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/edge-common.sh"
 
 declare -A settings=()
 
@@ -84,16 +83,8 @@ check_name() {
 idp() { aws cognito-idp "$1" --region "${settings[region]}" "${@:2}"; }
 elb() { aws elbv2 "$1" --region "${settings[region]}" "${@:2}"; }
 
-# Runs `aws <service> <command>` with a JSON request from stdin, kept out of argv (ps) in a private file; prints the output.
-aws_json() { # service command [--query Q --output text]
-  local request status=0
-  request="$(mktemp)"
-  chmod 600 "$request"
-  cat >"$request"
-  aws "$1" "$2" --cli-input-json "file://$request" --region "${settings[region]}" "${@:3}" || status=$?
-  rm -f "$request"
-  return "$status"
-}
+# aws_json in the deployment's region.
+regional_json() { aws_json "$1" "$2" --region "${settings[region]}" "${@:3}"; }
 
 # The script's rules on the listener, read once: rule_arns[priority] and rule_clients[priority] (the browser client it signs in with).
 declare -A rule_arns=() rule_clients=()
@@ -122,10 +113,10 @@ create_browser_client() {
   local id site="https://${settings[site_domain]}"
   id="$(printf '{"UserPoolId":"%s","ClientName":"%s-alb","GenerateSecret":true,"AllowedOAuthFlowsUserPoolClient":true,"AllowedOAuthFlows":["code"],"AllowedOAuthScopes":["openid"],"SupportedIdentityProviders":["COGNITO"],"CallbackURLs":["%s/oauth2/idpresponse"],"LogoutURLs":["%s/"],"ExplicitAuthFlows":["ALLOW_USER_SRP_AUTH","ALLOW_REFRESH_TOKEN_AUTH"],"PreventUserExistenceErrors":"ENABLED","EnableTokenRevocation":true,"AccessTokenValidity":60,"IdTokenValidity":60,"RefreshTokenValidity":%d,"TokenValidityUnits":{"AccessToken":"minutes","IdToken":"minutes","RefreshToken":"hours"}}' \
     "${settings[user_pool_id]}" "${settings[name_prefix]}" "$site" "$site" "${settings[session_hours]}" |
-    aws_json cognito-idp create-user-pool-client --query UserPoolClient.ClientId --output text)"
+    regional_json cognito-idp create-user-pool-client --query UserPoolClient.ClientId --output text)"
   # Managed login pages of a client work only once it has a style; Cognito's defaults suffice.
   if ! printf '{"UserPoolId":"%s","ClientId":"%s","UseCognitoProvidedValues":true}' "${settings[user_pool_id]}" "$id" |
-    aws_json cognito-idp create-managed-login-branding >/dev/null; then
+    regional_json cognito-idp create-managed-login-branding >/dev/null; then
     idp delete-user-pool-client --user-pool-id "${settings[user_pool_id]}" --client-id "$id" >/dev/null || true
     fail "could not give browser client $id a login style; deleted it again"
   fi
@@ -162,9 +153,9 @@ put_rule() { # priority client
   local arn="${rule_arns[$1]:-}"
   if [[ -z "$arn" ]]; then
     printf '{"ListenerArn":"%s","Priority":%d,"Conditions":%s,"Actions":%s}' "${settings[listener_arn]}" "$1" "$(rule_conditions "$1")" "$(rule_actions "$2")" |
-      aws_json elbv2 create-rule >/dev/null
+      regional_json elbv2 create-rule >/dev/null
   else
-    printf '{"RuleArn":"%s","Conditions":%s,"Actions":%s}' "$arn" "$(rule_conditions "$1")" "$(rule_actions "$2")" | aws_json elbv2 modify-rule >/dev/null
+    printf '{"RuleArn":"%s","Conditions":%s,"Actions":%s}' "$arn" "$(rule_conditions "$1")" "$(rule_actions "$2")" | regional_json elbv2 modify-rule >/dev/null
   fi
 }
 
@@ -195,9 +186,7 @@ secret_ids_oldest_first() { # client id
 [[ $# -ge 2 ]] || usage
 command="$1"
 shift
-for arg in "$@"; do
-  [[ "$arg" == -* ]] && fail "unknown option $arg"
-done
+reject_options "$@"
 
 case "$command" in
   init | rotate-browser | list | teardown) (($# == 1)) || usage ;;
@@ -249,7 +238,7 @@ case "$command" in
     [[ -z "$(api_client_id "$2")" ]] || fail "API client $2 exists: get a new secret with '$0 api-rotate SETTINGS $2'"
     created="$(printf '{"UserPoolId":"%s","ClientName":"%s","GenerateSecret":true,"AllowedOAuthFlowsUserPoolClient":true,"AllowedOAuthFlows":["client_credentials"],"AllowedOAuthScopes":["%s"],"SupportedIdentityProviders":["COGNITO"],"ExplicitAuthFlows":["ALLOW_REFRESH_TOKEN_AUTH"],"PreventUserExistenceErrors":"ENABLED","EnableTokenRevocation":true,"AccessTokenValidity":%d,"TokenValidityUnits":{"AccessToken":"minutes"}}' \
       "${settings[user_pool_id]}" "$(api_client_name "$2")" "${settings[api_scope]}" "${settings[api_token_minutes]}" |
-      aws_json cognito-idp create-user-pool-client --query 'UserPoolClient.[ClientId,ClientSecret]' --output text)"
+      regional_json cognito-idp create-user-pool-client --query 'UserPoolClient.[ClientId,ClientSecret]' --output text)"
     read -r id secret <<<"$created"
     printf 'client_id=%s\nclient_secret=%s\n' "$id" "$secret"
     echo "Created API client $2 ($id), scope ${settings[api_scope]}; its secret is on stdout only (store it now)." >&2
