@@ -162,9 +162,10 @@ put_rule() { # priority client
 api_client_name() { printf '%s-api-%s' "${settings[name_prefix]}" "$1"; }
 
 # Id of the API client NAME, or nothing; refuses duplicates (made by hand) rather than guess.
+# (No --max-results: it would turn off the CLI's pagination and hide clients past the first page.)
 api_client_id() { # name
   local ids
-  ids="$(idp list-user-pool-clients --user-pool-id "${settings[user_pool_id]}" --max-results 60 \
+  ids="$(idp list-user-pool-clients --user-pool-id "${settings[user_pool_id]}" \
     --query "UserPoolClients[?ClientName=='$(api_client_name "$1")'].ClientId" --output text)"
   [[ "$ids" == "None" ]] && ids=''
   [[ "$ids" != *[[:space:]]* ]] || fail "several clients are named $(api_client_name "$1") ($ids): delete the extra ones in the Cognito console"
@@ -275,7 +276,7 @@ case "$command" in
     browser="$(current_browser_client)"
     printf 'browser\t%s-alb\t%s\n' "${settings[name_prefix]}" "${browser:-(none: run init)}"
     prefix="$(api_client_name '')"
-    idp list-user-pool-clients --user-pool-id "${settings[user_pool_id]}" --max-results 60 \
+    idp list-user-pool-clients --user-pool-id "${settings[user_pool_id]}" \
       --query "UserPoolClients[?starts_with(ClientName, '$prefix')].[ClientName,ClientId]" --output text |
       while read -r name id; do
         [[ -n "$name" && "$name" != "None" ]] || continue

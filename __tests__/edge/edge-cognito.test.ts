@@ -113,7 +113,7 @@ async function deploy() {
   };
   const rules = (): any[] => aws('elbv2', 'describe-rules', '--listener-arn', deployed.listenerArn).Rules.filter((r: any) => !r.IsDefault);
   const rule = (priority: number) => rules().find((r) => r.Priority === String(priority));
-  const clients = (): any[] => aws('cognito-idp', 'list-user-pool-clients', '--user-pool-id', deployed.poolId, '--max-results', '60').UserPoolClients;
+  const clients = (): any[] => aws('cognito-idp', 'list-user-pool-clients', '--user-pool-id', deployed.poolId).UserPoolClients;
   const client = (id: string) => aws('cognito-idp', 'describe-user-pool-client', '--user-pool-id', deployed.poolId, '--client-id', id);
   const calls = (): string[][] => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
   const shimState = () => JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8'));
@@ -308,6 +308,23 @@ describe('scripts/edge-cognito.sh', () => {
     expect(d.run('api-delete', d.settings, 'ci').status).toBe(0);
     expect(d.client(b.client_id).error).toContain('ResourceNotFoundException');
     expect(d.clients().map((c) => c.ClientName).sort()).toEqual(['comfyui-dev-alb', 'comfyui-dev-api-render-farm']);
+  });
+
+  it('finds API clients past the first page of 60 (the CLI paginates)', async () => {
+    const d = await deploy();
+    const many = String.raw`
+import boto3, os, sys
+idp = boto3.client('cognito-idp', endpoint_url=os.environ['AWS_ENDPOINT_URL'], region_name='us-west-2')
+for i in range(61):
+    idp.create_user_pool_client(UserPoolId=sys.argv[1], ClientName=f'comfyui-dev-api-bulk-{i:02d}', GenerateSecret=True)
+`;
+    const made = spawnSync(PYTHON, ['-c', many, d.deployed.poolId], { env: { ...process.env, ...MOTO_ENV, AWS_ENDPOINT_URL: moto.endpoint }, encoding: 'utf8', timeout: 60_000 });
+    expect(made.status).toBe(0);
+    const again = d.run('api-create', d.settings, 'bulk-60');
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain('API client bulk-60 exists');
+    expect(d.run('api-delete', d.settings, 'bulk-60').status).toBe(0);
+    expect(d.clients().map((c: any) => c.ClientName)).not.toContain('comfyui-dev-api-bulk-60');
   });
 
   it('teardown: removes the sign-in rules, the style and the browser client; the listener fails closed again', async () => {
