@@ -384,11 +384,11 @@ const cognitoAuth = z
       .default([])
       .describe('Email addresses invited as users: Cognito emails each a temporary password (never put passwords in config). Users created with aws cognito-idp admin-create-user are left alone.'),
     apiClients: z
-      .array(dnsLabel(32))
-      .max(10, 'must list at most 10 clients')
-      .default([])
-      .describe('Names of machine clients for scripts (OAuth client credentials -> bearer token the ALB verifies). Each is billed per month plus per token request.'),
-    apiTokenMinutes: z.number().int().min(5).max(1440).default(60).describe('Lifetime of the access tokens API clients get (5-1440 minutes); scripts reuse a token until it expires.'),
+      .array(z.unknown())
+      .max(0, 'removed: API clients are created with scripts/edge-cognito.sh api-create (their secrets never enter Terraform state); create each with it and delete this list (docs/edge.md)')
+      .optional()
+      .describe('Removed (must be absent or empty): create API clients with scripts/edge-cognito.sh api-create, which keeps their secrets out of Terraform state.'),
+    apiTokenMinutes: z.number().int().min(5).max(1440).default(60).describe('Lifetime of the access tokens of API clients scripts/edge-cognito.sh api-create makes (5-1440 minutes); scripts reuse a token until it expires.'),
   })
   .strict();
 
@@ -405,7 +405,7 @@ export const edgeSchema = z
           .describe('Removed (must be absent or empty): add users with scripts/edge-user.sh put, which keeps them out of Terraform state.'),
         realm: z.string().regex(/^[A-Za-z0-9 ._-]{1,64}$/, 'must be 1-64 letters, digits, spaces or . _ -').default('ComfyUI').describe('Realm the browser shows in its Basic-auth prompt.'),
         sessionHours: z.number().int().min(1).max(168).default(12).describe('Lifetime of the signed session cookie a browser gets after Basic login (lets Safari open the WebSocket).'),
-        cognito: cognitoAuth.default({}).describe('Mode `cognito`: user pool, login and API clients (the ALB authenticates; needs edge.customDomain and edge.alb.https).'),
+        cognito: cognitoAuth.default({}).describe('Mode `cognito`: user pool and login (the ALB authenticates; needs edge.customDomain and edge.alb.https). App clients come from scripts/edge-cognito.sh.'),
       })
       .strict()
       .default({}),
@@ -485,7 +485,6 @@ export const edgeSchema = z
       });
     };
     duplicate(edge.auth.cognito.invitedUsers, 'invitedUsers', (v) => v.toLowerCase());
-    duplicate(edge.auth.cognito.apiClients, 'apiClients', (v) => v);
   });
 
 // ---------------------------------------------------------- observability

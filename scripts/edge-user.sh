@@ -30,10 +30,9 @@ usage() {
   exit 2
 }
 
-fail() {
-  echo "edge-user: $*" >&2
-  exit 2
-}
+# fail, reject_options, aws_json
+# shellcheck source=scripts/edge-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/edge-common.sh"
 
 sha256_hex() {
   if command -v sha256sum >/dev/null 2>&1; then
@@ -72,21 +71,10 @@ store_etag() {
   aws cloudfront-keyvaluestore describe-key-value-store --kvs-arn "$1" --query 'ETag' --output text
 }
 
-# Runs `aws <service> <command>` with a JSON request from stdin, kept out of argv (ps) in a private file.
-aws_json() {
-  local request status=0
-  request="$(mktemp)"
-  chmod 600 "$request"
-  cat >"$request"
-  aws "$1" "$2" --cli-input-json "file://$request" >/dev/null || status=$?
-  rm -f "$request"
-  return "$status"
-}
-
 put_key() { # arn key value
   local etag
   etag="$(store_etag "$1")"
-  printf '{"KvsARN":"%s","Key":"%s","Value":"%s","IfMatch":"%s"}' "$1" "$2" "$3" "$etag" | aws_json cloudfront-keyvaluestore put-key
+  printf '{"KvsARN":"%s","Key":"%s","Value":"%s","IfMatch":"%s"}' "$1" "$2" "$3" "$etag" | aws_json cloudfront-keyvaluestore put-key >/dev/null
 }
 
 # Prints the value of a key, or nothing when the key is absent.
@@ -106,15 +94,13 @@ header_condition() { # values (JSON array body, e.g. "a","b")
 }
 
 set_rule_values() { # rule values
-  printf '{"RuleArn":"%s","Conditions":%s}' "$1" "$(header_condition "$2")" | aws_json elbv2 modify-rule
+  printf '{"RuleArn":"%s","Conditions":%s}' "$1" "$(header_condition "$2")" | aws_json elbv2 modify-rule >/dev/null
 }
 
 [[ $# -ge 2 ]] || usage
 command="$1"
 shift
-for arg in "$@"; do
-  [[ "$arg" == -* ]] && fail "unknown option $arg"
-done
+reject_options "$@"
 
 case "$command" in
   entry)
@@ -138,7 +124,7 @@ case "$command" in
     rule="$(origin_rule_arn "$2")"
     if [[ -z "$rule" ]]; then
       printf '{"ListenerArn":"%s","Priority":%d,"Conditions":%s,"Actions":[{"Type":"forward","TargetGroupArn":"%s"}]}' \
-        "$2" "$ORIGIN_RULE_PRIORITY" "$(header_condition "\"$origin\"")" "$3" | aws_json elbv2 create-rule
+        "$2" "$ORIGIN_RULE_PRIORITY" "$(header_condition "\"$origin\"")" "$3" | aws_json elbv2 create-rule >/dev/null
       echo "Created the listener rule forwarding requests with $ORIGIN_HEADER (everything else gets 403)." >&2
     else
       set_rule_values "$rule" "\"$origin\""
@@ -160,7 +146,7 @@ case "$command" in
     (($# == 2)) || usage
     check_username "$2"
     arn="$(store_arn "$1")"
-    printf '{"KvsARN":"%s","Key":"%s","IfMatch":"%s"}' "$arn" "$KEY_PREFIX$2" "$(store_etag "$arn")" | aws_json cloudfront-keyvaluestore delete-key
+    printf '{"KvsARN":"%s","Key":"%s","IfMatch":"%s"}' "$arn" "$KEY_PREFIX$2" "$(store_etag "$arn")" | aws_json cloudfront-keyvaluestore delete-key >/dev/null
     echo "Deleted $KEY_PREFIX$2 from $arn." >&2
     ;;
   rotate-sessions)

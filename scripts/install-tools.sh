@@ -8,10 +8,14 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="${TOOLS_DIR:-$ROOT/.tools}"
+mkdir -p "$TOOLS/bin" "$TOOLS/stamps"
+# A venv writes its own path into every script's shebang: use the physical
+# path, so a checkout that reaches a shared .tools through a symlink (a git
+# worktree) does not leave venvs that break once that checkout is gone.
+TOOLS="$(cd "$TOOLS" && pwd -P)"
 BIN="$TOOLS/bin"
 STAMPS="$TOOLS/stamps"
 VENV="$TOOLS/venv"
-mkdir -p "$BIN" "$STAMPS"
 # Two installers at once (parallel make, several checkouts sharing TOOLS_DIR)
 # would corrupt the venv; the second one waits. The long Go builds (groups
 # kube and aws-provider) write only their own versioned directories and each
@@ -115,7 +119,8 @@ install_python() {
 }
 
 install_lock_pip() {
-  if stamp_ok "lock-pip@$LOCK_PIP_VERSION" && [[ -x "$LOCK_VENV/bin/pip" ]]; then
+  # pip must run, not just exist: its shebang names the venv's python by path.
+  if stamp_ok "lock-pip@$LOCK_PIP_VERSION" && "$LOCK_VENV/bin/pip" --version >/dev/null 2>&1; then
     log "lock pip $LOCK_PIP_VERSION present (skip)"
     return
   fi

@@ -71,17 +71,8 @@ export class EdgeStack extends PlatformStack {
       deletionProtection: edge.alb.deletionProtection,
       accessLogs: { bucket: logs.bucket.bucketName, prefix: ALB_LOG_PREFIX },
       dependsOn: [logs.bucket.policy],
-      authentication: cognito && {
-        userPoolArn: cognito.auth.userPool.arn,
-        userPoolClientId: cognito.auth.browserClient.id,
-        userPoolDomain: cognito.auth.domain.domain,
-        sessionCookieName: edge.auth.cognito.sessionCookieName,
-        sessionTimeoutSeconds: edge.auth.cognito.sessionHours * 3600,
-        siteOrigin: `https://${cognito.siteDomain}`,
-        issuer: cognito.auth.issuer,
-        jwksEndpoint: cognito.auth.jwksEndpoint,
-        apiScope: API_SCOPE,
-      },
+      // Cognito mode: browser sign-in rules come from scripts/edge-cognito.sh init (they name an app client, whose secret Terraform would keep).
+      authentication: cognito && { issuer: cognito.auth.issuer, jwksEndpoint: cognito.auth.jwksEndpoint, apiScope: API_SCOPE },
       // Basic mode: only requests with the edge function's secret header reach ComfyUI (scripts/edge-user.sh init).
       requiredOriginHeader: authMode === 'basic' ? ORIGIN_VERIFY_HEADER : undefined,
     });
@@ -174,9 +165,24 @@ export class EdgeStack extends PlatformStack {
       new TerraformOutput(this, 'cognito_login_url', { value: `https://${loginHost}`, description: 'Cognito managed login domain' });
       new TerraformOutput(this, 'cognito_token_url', { value: `https://${loginHost}/oauth2/token`, description: 'Token endpoint API clients request access tokens from (client credentials)' });
       new TerraformOutput(this, 'cognito_api_scope', { value: API_SCOPE, description: 'Scope API clients request; the ALB requires it' });
-      new TerraformOutput(this, 'cognito_api_client_ids', {
-        value: Object.fromEntries(Object.entries(pool.apiClients).map(([name, client]) => [name, client.id])),
-        description: 'API client ids by name (secret: aws cognito-idp describe-user-pool-client)',
+      // Everything scripts/edge-cognito.sh needs, as key=value lines (`terraform output -raw cognito_edge_settings > cognito-edge.env`).
+      const settings: Record<string, string | number> = {
+        name_prefix: this.prefix,
+        region: config.region,
+        user_pool_id: pool.userPool.id,
+        user_pool_arn: pool.userPool.arn,
+        login_domain: pool.domain.domain,
+        listener_arn: alb.listener.arn,
+        target_group_arn: alb.targetGroup.arn,
+        site_domain: cognito.siteDomain,
+        session_cookie_name: edge.auth.cognito.sessionCookieName,
+        session_hours: edge.auth.cognito.sessionHours,
+        api_scope: API_SCOPE,
+        api_token_minutes: edge.auth.cognito.apiTokenMinutes,
+      };
+      new TerraformOutput(this, 'cognito_edge_settings', {
+        value: Object.entries(settings).map(([key, value]) => `${key}=${value}\n`).join(''),
+        description: 'Settings file of scripts/edge-cognito.sh (app clients and the ALB sign-in rules; no secret)',
       });
     }
   }
@@ -201,8 +207,6 @@ export class EdgeStack extends PlatformStack {
       sessionHours: settings.sessionHours,
       deletionProtection: settings.deletionProtection,
       invitedUsers: settings.invitedUsers,
-      apiClients: settings.apiClients,
-      apiTokenMinutes: settings.apiTokenMinutes,
     });
     return { auth, siteDomain };
   }

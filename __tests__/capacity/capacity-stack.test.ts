@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
@@ -195,7 +197,7 @@ describe('CapacityStack', () => {
     });
 
     it('modifies and deletes only resources tagged for this cluster', () => {
-      for (const sid of ['ModifyOwnedLoadBalancers', 'DeleteOwnedSecurityGroups', 'RetagOwnedLoadBalancers', 'RetagOwnedSecurityGroups', 'ManageListenersAndRules', 'ManageListenerSettings']) {
+      for (const sid of ['ModifyOwnedLoadBalancers', 'DeleteOwnedSecurityGroups', 'RetagOwnedLoadBalancers', 'RetagOwnedSecurityGroups', 'CreateListenersAndRulesUnderOwnParents', 'DeleteOwnedListenersAndRules', 'ManageListenerSettings', 'ModifyOwnedListenerAttributes', 'TagListenersAndRules']) {
         expect(conditionValue(s[sid], 'StringEquals', 'aws:ResourceTag/elbv2.k8s.aws/cluster')).toEqual(['comfyui-dev']);
       }
       const deleting = ingress.statement.filter((st: any) => st.actions.some((a: string) => /:(DeleteLoadBalancer|DeleteTargetGroup|DeleteSecurityGroup)$/.test(a)));
@@ -215,6 +217,56 @@ describe('CapacityStack', () => {
 
     it('has no account-wide resource wildcard', () => {
       for (const st of ingress.statement) for (const r of st.resources) expect(r).not.toMatch(/:\*$/);
+    });
+
+    // What the controller does (aws-load-balancer-controller v3.2.2+7, pkg/deploy/elbv2/listener_manager.go and
+    // listener_rule_manager.go): CreateListener/CreateRule carry Tags (elbv2.k8s.aws/cluster among them) when the
+    // ListenerRulesTagging feature gate is on, so aws:RequestTag holds on create and aws:ResourceTag afterwards.
+    const owned = (st: any) => conditionValue(st, 'StringEquals', 'aws:ResourceTag/elbv2.k8s.aws/cluster')?.join() === 'comfyui-dev';
+    const requested = (st: any) => conditionValue(st, 'StringEquals', 'aws:RequestTag/elbv2.k8s.aws/cluster')?.join() === 'comfyui-dev';
+    const granting = (action: string) => ingress.statement.filter((st: any) => st.actions.includes(`elasticloadbalancing:${action}`));
+    const onType = (st: any, type: string) => st.resources.some((r: string) => r.includes(`:${type}/`));
+
+    it('creates listeners and rules only with this cluster tag in the request', () => {
+      for (const action of ['CreateListener', 'CreateRule']) {
+        expect(granting(action).length).toBeGreaterThan(0);
+        for (const st of granting(action)) expect({ sid: st.sid, action, requested: requested(st) }).toEqual({ sid: st.sid, action, requested: true });
+      }
+    });
+
+    it('creates listeners only on its own load balancers and rules only on its own listeners (never the Terraform-owned ALB)', () => {
+      for (const [action, parent] of [
+        ['CreateListener', 'loadbalancer'],
+        ['CreateRule', 'listener'],
+      ]) {
+        const onParent = granting(action).filter((st: any) => onType(st, parent));
+        expect(onParent.length).toBeGreaterThan(0);
+        for (const st of onParent) expect({ sid: st.sid, action, owned: owned(st) }).toEqual({ sid: st.sid, action, owned: true });
+      }
+    });
+
+    it('modifies, retags and deletes only listeners and rules tagged for this cluster', () => {
+      for (const action of ['DeleteListener', 'DeleteRule', 'ModifyListener', 'ModifyRule', 'SetRulePriorities', 'AddListenerCertificates', 'RemoveListenerCertificates', 'ModifyListenerAttributes']) {
+        expect(granting(action).length).toBeGreaterThan(0);
+        for (const st of granting(action)) expect({ sid: st.sid, action, owned: owned(st) }).toEqual({ sid: st.sid, action, owned: true });
+      }
+      // Retagging never adds or changes the cluster tag (the controller sets it only on create).
+      for (const st of granting('RemoveTags')) expect(conditionValue(st, 'Null', 'aws:RequestTag/elbv2.k8s.aws/cluster')).toEqual(['true']);
+    });
+
+    it('grants ModifyListenerAttributes on listener ARNs, the resource the controller passes (ListenerArn)', () => {
+      for (const st of granting('ModifyListenerAttributes')) {
+        expect(st.resources.length).toBeGreaterThan(0);
+        for (const r of st.resources) expect(r).toMatch(/:listener\/(app|net)\/\*\/\*\/\*$/);
+      }
+    });
+
+    it('names the controller source its tag conditions were checked against (the module scripts/install-tools.sh pins)', () => {
+      const source = readFileSync(join(__dirname, '../../constructs/addons/load-balancer-controller-policy.ts'), 'utf8');
+      const pinned = /^LBC_CRD_MODULE_VERSION=(\S+)$/m.exec(readFileSync(join(__dirname, '../../scripts/install-tools.sh'), 'utf8'))?.[1];
+      expect(pinned).toBeDefined();
+      expect(source).toContain(`sigs.k8s.io/aws-load-balancer-controller@${pinned}`);
+      for (const file of ['pkg/deploy/elbv2/listener_manager.go', 'pkg/deploy/elbv2/listener_rule_manager.go', 'pkg/deploy/tracking/provider.go', 'pkg/config/feature_gates.go']) expect(source).toContain(file);
     });
   });
 

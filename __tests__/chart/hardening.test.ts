@@ -1,6 +1,8 @@
 /**
  * Issue 18 hardening of charts/comfyui, on what `helm template` renders:
- * the busybox sidecar pulled by digest, distinct readiness and liveness
+ * the video-sync sidecar on the ComfyUI image by default (no third-party
+ * image whose digest nobody here can check), any other image only by
+ * digest, distinct readiness and liveness
  * probes, an ephemeral-storage limit on EVERY container of every values case
  * (sidecars added later included), and no internet-facing Ingress without
  * authentication and TLS unless it is acknowledged.
@@ -68,20 +70,42 @@ describe('probes', () => {
 });
 
 describe('video-sync sidecar image', () => {
-  it('is pulled by digest, the digest in values.yaml', () => {
+  it('is the ComfyUI image by default, in every values case (already on the node, built and pinned by the platform)', () => {
     const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8'));
-    const digest: string = values.videoSync.image.digest;
-    expect(digest).toMatch(/^sha256:[a-f0-9]{64}$/);
-    for (const name of CI_FILES) {
+    expect(values.videoSync.image).toEqual({ repository: '', tag: '', digest: '', pullPolicy: 'IfNotPresent' });
+    let checked = 0;
+    for (const name of [...CI_FILES, 'everything-on']) {
       for (const spec of podSpecs(rendered[name])) {
         const sidecar = (spec.initContainers ?? []).find((c: any) => c.name === 'video-sync');
-        if (sidecar) expect(sidecar.image).toBe(`public.ecr.aws/docker/library/busybox@${digest}`);
+        if (!sidecar) continue;
+        const comfyui = spec.containers.find((c: any) => c.name === 'comfyui');
+        expect({ name, sidecar: sidecar.image, pullPolicy: sidecar.imagePullPolicy }).toEqual({ name, sidecar: comfyui.image, pullPolicy: comfyui.imagePullPolicy });
+        checked += 1;
       }
     }
+    expect(checked).toBeGreaterThan(3);
+    for (const file of ['values.yaml', 'values.schema.json', join('templates', 'deployment.yaml')]) expect(readFileSync(join(CHART, file), 'utf8')).not.toContain('busybox');
   });
 
-  it('refuses a sidecar image without a digest', async () => {
-    expect(await renderError([DEFAULT_VALUES, { videoSync: { image: { digest: '' } } }])).toContain('/videoSync/image/digest');
+  it('follows image.digest when ComfyUI is pinned by digest', async () => {
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const [spec] = podSpecs((await render([DEFAULT_VALUES, { image: { digest } }])).objects);
+    expect((spec.initContainers ?? []).find((c: any) => c.name === 'video-sync').image).toBe(`${parse(readFileSync(DEFAULT_VALUES, 'utf8')).image.repository}@${digest}`);
+  });
+
+  it('takes another image only by digest', async () => {
+    const digest = `sha256:${'b'.repeat(64)}`;
+    const own = { videoSync: { image: { repository: '123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/busybox', tag: '1.37.0', digest, pullPolicy: 'Always' } } };
+    const [spec] = podSpecs((await render([DEFAULT_VALUES, own])).objects);
+    const sidecar = (spec.initContainers ?? []).find((c: any) => c.name === 'video-sync');
+    expect(sidecar).toMatchObject({ image: `123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/busybox@${digest}`, imagePullPolicy: 'Always' });
+    expect(await renderError([DEFAULT_VALUES, { videoSync: { image: { repository: 'registry.example/busybox', tag: '1.37.0' } } }])).toContain('/videoSync/image');
+    expect(await renderError([DEFAULT_VALUES, { videoSync: { image: { repository: 'registry.example/busybox', digest: 'sha256:short' } } }])).toContain('/videoSync/image/digest');
+  });
+
+  it('refuses a tag or digest without a repository (they would be ignored)', async () => {
+    expect(await renderError([DEFAULT_VALUES, { videoSync: { image: { digest: `sha256:${'c'.repeat(64)}` } } }])).toContain('/videoSync/image/digest');
+    expect(await renderError([DEFAULT_VALUES, { videoSync: { image: { tag: '1.37.0' } } }])).toContain('/videoSync/image/tag');
   });
 });
 

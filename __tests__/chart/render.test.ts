@@ -175,10 +175,11 @@ describe('default values (ci/default-values.yaml: required values only)', () => 
     expect(container('defaults').args).toEqual(expect.arrayContaining(['--temp-directory', '/scratch', '--user-directory', '/scratch/user']));
   });
 
-  it('runs the video sidecar as a native sidecar from a pinned image, copying from temp to the outputs mount', () => {
+  it('runs the video sidecar as a native sidecar from the ComfyUI image, copying from temp to the outputs mount', () => {
     const sidecar = initContainer('defaults', 'video-sync');
     expect(sidecar.restartPolicy).toBe('Always');
-    expect(sidecar.image).toMatch(/^public\.ecr\.aws\/docker\/library\/busybox@sha256:[a-f0-9]{64}$/);
+    expect(sidecar.image).toBe(container('defaults').image);
+    expect(sidecar.command).toEqual(['/bin/sh', '/etc/comfyui/video-sync.sh']);
     const env = Object.fromEntries(sidecar.env.map((e: any) => [e.name, e.value]));
     expect(env).toEqual(expect.objectContaining({ SOURCE_DIR: '/scratch/temp', TARGET_DIR: '/comfyui/output/videos' }));
     expect(sidecar.volumeMounts.map((m: any) => m.name).sort()).toEqual(['config', 'outputs', 'scratch']);

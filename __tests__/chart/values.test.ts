@@ -39,7 +39,7 @@ describe('values.schema.json rejects bad values', () => {
     ['unknown top-level key', { replicas: 2 }, "additional properties 'replicas' not allowed", /additional properties/],
     ['unknown nested key', { image: { tags: 'v1' } }, "'tags'", /\/image/],
     ['latest image tag', { image: { tag: 'latest' } }, '/image/tag', /a pinned tag \(latest is not allowed/],
-    ['latest sidecar tag', { videoSync: { image: { tag: 'latest' } } }, '/videoSync/image/tag', /latest is not allowed/],
+    ['latest sidecar tag', { videoSync: { image: { repository: 'registry.example/busybox', tag: 'latest', digest: `sha256:${'d'.repeat(64)}` } } }, '/videoSync/image/tag', /latest is not allowed/],
     ['malformed digest', { image: { digest: 'sha256:abc' } }, '/image/digest', /does not match pattern/],
     ['missing target group ARN in TargetGroupBinding mode', { exposure: { targetGroupBinding: { targetGroupArn: '' } } }, '/exposure/targetGroupBinding/targetGroupArn', /does not match pattern/],
     ['malformed target group ARN', { exposure: { targetGroupBinding: { targetGroupArn: 'arn:aws:s3:::bucket' } } }, '/exposure/targetGroupBinding/targetGroupArn', /pattern/],

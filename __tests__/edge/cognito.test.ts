@@ -4,15 +4,17 @@
  * a CloudFront distribution that forwards Host and caches nothing.
  */
 import { CloudfrontDistribution } from '@cdktf/provider-aws/lib/cloudfront-distribution';
-import { CognitoManagedLoginBranding } from '@cdktf/provider-aws/lib/cognito-managed-login-branding';
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
-import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import { CognitoUserPoolDomain } from '@cdktf/provider-aws/lib/cognito-user-pool-domain';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { TerraformStack, Testing } from 'cdktf';
+import { parse as parseYaml } from 'yaml';
 import { ConfigInput, parseConfig } from '../../config';
 import { MANAGED_ALL_VIEWER, MANAGED_CACHING_DISABLED } from '../../constructs/edge/edge-distribution';
 import { InternalAlb } from '../../constructs/edge/internal-alb';
+import { buildPlatform } from '../../stacks/app';
 import { EdgeStack } from '../../stacks/edge-stack';
 import { testConfig } from '../helpers/config';
 import { FAKE_CLUSTER, FAKE_NETWORK, synthEdge } from './fixtures';
@@ -51,12 +53,11 @@ const one = (parsed: any, type: string): any => {
   expect(all).toHaveLength(1);
   return all[0];
 };
-const isBrowserClient = (c: any) => c.name === 'comfyui-dev-alb';
 
 describe('cognito config', () => {
-  it('defaults: optional TOTP MFA, no threat protection, 12 h sessions, deletion protection on, nobody invited, no API clients', () => {
+  it('defaults: optional TOTP MFA, no threat protection, 12 h sessions, deletion protection on, nobody invited', () => {
     const { cognito } = testConfig(cognitoInput()).edge.auth;
-    expect(cognito).toEqual({
+    expect(cognito).toStrictEqual({
       mfa: 'optional',
       threatProtection: 'off',
       passwordMinLength: 12,
@@ -64,9 +65,13 @@ describe('cognito config', () => {
       sessionCookieName: 'comfyui-auth',
       deletionProtection: true,
       invitedUsers: [],
-      apiClients: [],
       apiTokenMinutes: 60,
     });
+  });
+
+  it('rejects API clients in config (their secrets would be in Terraform state), accepting an empty list', () => {
+    expect(errorsOf(cognitoInput({ apiClients: ['render-farm'] }))).toContain('edge.auth.cognito.apiClients: removed: api clients are created with scripts/edge-cognito.sh api-create');
+    expect(parseConfig(cognitoInput({ apiClients: [] })).ok).toBe(true);
   });
 
   it.each([
@@ -77,8 +82,6 @@ describe('cognito config', () => {
     [cognitoInput({}, { name: 'amazonstudio' }), 'edge.auth.cognito.domainPrefix: must be set: the derived prefix amazonstudio-dev-... contains "amazon"'],
     [cognitoInput({ invitedUsers: ['ann@studio.example', 'Ann@Studio.example'] }), 'edge.auth.cognito.invitedUsers.1: must be unique, Ann@Studio.example is listed twice'],
     [cognitoInput({ invitedUsers: ['ann'] }), 'edge.auth.cognito.invitedUsers.0: must be an email address'],
-    [cognitoInput({ apiClients: ['render-farm', 'render-farm'] }), 'edge.auth.cognito.apiClients.1: must be unique'],
-    [cognitoInput({ apiClients: ['Render Farm'] }), 'edge.auth.cognito.apiClients.0: must be lowercase letters'],
     [cognitoInput({ sessionHours: 200 }), 'edge.auth.cognito.sessionHours: '],
     [cognitoInput({ mfa: 'sms' }), 'edge.auth.cognito.mfa: '],
     [cognitoInput({ password: 'hunter2' }), 'edge.auth.cognito.password: unknown key'],
@@ -92,7 +95,7 @@ describe('cognito config', () => {
 });
 
 describe('EdgeStack, cognito mode: user pool and clients', () => {
-  const { synth, parsed } = synthEdge(cognitoInput({ invitedUsers: ['Ann@Studio.example', 'bob@studio.example'], apiClients: ['render-farm', 'nightly'] }));
+  const { synth, parsed } = synthEdge(cognitoInput({ invitedUsers: ['Ann@Studio.example', 'bob@studio.example'] }));
 
   it('creates a user pool only administrators add users to, with email usernames, a strong password policy, optional TOTP and deletion protection', () => {
     expect(synth).toHaveResourceWithProperties(CognitoUserPool, {
@@ -122,56 +125,25 @@ describe('EdgeStack, cognito mode: user pool and clients', () => {
     expect(invite).toContain('{####}');
   });
 
-  it('gives the browser client a secret, the authorization-code grant, the openid scope and the ALB callback on the custom domain', () => {
-    expect(synth).toHaveResourceWithProperties(CognitoUserPoolClient, {
-      name: 'comfyui-dev-alb',
-      user_pool_id: ref(parsed, 'aws_cognito_user_pool', 'id'),
-      generate_secret: true,
-      allowed_oauth_flows_user_pool_client: true,
-      allowed_oauth_flows: ['code'],
-      allowed_oauth_scopes: ['openid'],
-      supported_identity_providers: ['COGNITO'],
-      callback_urls: [`https://${SITE}/oauth2/idpresponse`],
-      logout_urls: [`https://${SITE}/`],
-      prevent_user_existence_errors: 'ENABLED',
-      refresh_token_validity: 12,
-    });
-    const browser = values(parsed, 'aws_cognito_user_pool_client').find(isBrowserClient);
-    expect(browser.explicit_auth_flows).not.toContain('ALLOW_USER_PASSWORD_AUTH');
-    expect(browser.allowed_oauth_scopes).not.toContain('comfyui/invoke');
+  it('creates no app client and no login style: clients and their secrets are made out of band (scripts/edge-cognito.sh)', () => {
+    expect(parsed.resource.aws_cognito_user_pool_client).toBeUndefined();
+    expect(parsed.resource.aws_cognito_managed_login_branding).toBeUndefined();
+    // The data source would store client_secret in state just the same.
+    expect(parsed.data?.aws_cognito_user_pool_client).toBeUndefined();
+    expect(synth).not.toMatch(/generate_secret|client_secret/);
   });
 
-  it('serves managed login (v2) on a derived, hashed domain prefix and gives the browser client a default style', () => {
+  it('serves managed login (v2) on a derived, hashed domain prefix', () => {
     const domain = one(parsed, 'aws_cognito_user_pool_domain');
     expect(domain).toMatchObject({ user_pool_id: ref(parsed, 'aws_cognito_user_pool', 'id'), managed_login_version: 2 });
     expect(domain.domain).toBe('comfyui-dev-${substr(sha256(join("/", [data.aws_caller_identity.Account.account_id, "us-west-2", "comfyui-dev"])), 0, 10)}');
-    expect(synth).toHaveResourceWithProperties(CognitoManagedLoginBranding, {
-      client_id: ref(parsed, 'aws_cognito_user_pool_client', 'id', isBrowserClient),
-      use_cognito_provided_values: true,
-    });
     const custom = synthEdge(cognitoInput({ domainPrefix: 'studio-comfy-login' }));
     expect(custom.synth).toHaveResourceWithProperties(CognitoUserPoolDomain, { domain: 'studio-comfy-login' });
   });
 
-  it('creates one machine client per API client: client credentials, only the API scope, after the resource server', () => {
+  it('keeps the API resource server and its one scope in Terraform (the clients the script makes are granted it)', () => {
     const resourceServer = one(parsed, 'aws_cognito_resource_server');
-    expect(resourceServer).toMatchObject({ identifier: 'comfyui', scope: [expect.objectContaining({ scope_name: 'invoke' })] });
-    const machines = values(parsed, 'aws_cognito_user_pool_client').filter((c) => !isBrowserClient(c));
-    expect(machines.map((c) => c.name).sort()).toEqual(['comfyui-dev-api-nightly', 'comfyui-dev-api-render-farm']);
-    for (const client of machines) {
-      expect(client).toMatchObject({
-        generate_secret: true,
-        allowed_oauth_flows: ['client_credentials'],
-        allowed_oauth_scopes: ['comfyui/invoke'],
-        access_token_validity: 60,
-        depends_on: [`aws_cognito_resource_server.${keyOf(parsed, 'aws_cognito_resource_server')}`],
-      });
-      expect(client.callback_urls).toBeUndefined();
-    }
-    expect(parsed.output.cognito_api_client_ids.value).toEqual({
-      'render-farm': ref(parsed, 'aws_cognito_user_pool_client', 'id', (c) => c.name === 'comfyui-dev-api-render-farm'),
-      nightly: ref(parsed, 'aws_cognito_user_pool_client', 'id', (c) => c.name === 'comfyui-dev-api-nightly'),
-    });
+    expect(resourceServer).toMatchObject({ identifier: 'comfyui', user_pool_id: ref(parsed, 'aws_cognito_user_pool', 'id'), scope: [expect.objectContaining({ scope_name: 'invoke' })] });
   });
 
   it('invites configured emails (lower-cased, verified) without any password in config or state', () => {
@@ -186,7 +158,7 @@ describe('EdgeStack, cognito mode: user pool and clients', () => {
   });
 
   it('follows mfa, threat protection, password length, deletion protection and token lifetime settings', () => {
-    const strict = synthEdge(cognitoInput({ mfa: 'required', threatProtection: 'enforced', passwordMinLength: 16, deletionProtection: false, apiClients: ['ci'], apiTokenMinutes: 15 })).parsed;
+    const strict = synthEdge(cognitoInput({ mfa: 'required', threatProtection: 'enforced', passwordMinLength: 16, deletionProtection: false, apiTokenMinutes: 15 })).parsed;
     expect(one(strict, 'aws_cognito_user_pool')).toMatchObject({
       mfa_configuration: 'ON',
       software_token_mfa_configuration: { enabled: true },
@@ -195,7 +167,7 @@ describe('EdgeStack, cognito mode: user pool and clients', () => {
       password_policy: expect.objectContaining({ minimum_length: 16 }),
       deletion_protection: 'INACTIVE',
     });
-    expect(values(strict, 'aws_cognito_user_pool_client').find((c) => !isBrowserClient(c)).access_token_validity).toBe(15);
+    expect(strict.output.cognito_edge_settings.value).toContain('\napi_token_minutes=15\n');
     const off = one(synthEdge(cognitoInput({ mfa: 'off', threatProtection: 'audit' })).parsed, 'aws_cognito_user_pool');
     expect(off).toMatchObject({ mfa_configuration: 'OFF', user_pool_tier: 'PLUS', user_pool_add_ons: { advanced_security_mode: 'AUDIT' } });
     expect(off.software_token_mfa_configuration).toBeUndefined();
@@ -209,35 +181,56 @@ describe('EdgeStack, cognito mode: user pool and clients', () => {
     expect(parsed.output.cognito_api_scope.value).toBe('comfyui/invoke');
     expect(parsed.output.comfyui_url).toEqual({ value: `https://${SITE}`, description: 'Open ComfyUI here (Cognito sign-in; scripts send a Cognito bearer token)' });
     expect(parsed.output.auth_key_value_store_name).toBeUndefined();
+    expect(parsed.output.cognito_api_client_ids).toBeUndefined();
+  });
+
+  it('outputs everything scripts/edge-cognito.sh needs as key=value lines (no secret)', () => {
+    const settings = Object.fromEntries(
+      String(parsed.output.cognito_edge_settings.value)
+        .trim()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(settings).toEqual({
+      name_prefix: 'comfyui-dev',
+      region: 'us-west-2',
+      user_pool_id: ref(parsed, 'aws_cognito_user_pool', 'id'),
+      user_pool_arn: ref(parsed, 'aws_cognito_user_pool', 'arn'),
+      login_domain: ref(parsed, 'aws_cognito_user_pool_domain', 'domain'),
+      listener_arn: ref(parsed, 'aws_lb_listener', 'arn'),
+      target_group_arn: ref(parsed, 'aws_lb_target_group', 'arn'),
+      site_domain: SITE,
+      session_cookie_name: 'comfyui-auth',
+      session_hours: '12',
+      api_scope: 'comfyui/invoke',
+      api_token_minutes: '60',
+    });
+    expect(parsed.output.cognito_edge_settings.description).toContain('scripts/edge-cognito.sh');
   });
 });
 
 describe('EdgeStack, cognito mode: the ALB authenticates', () => {
   const { synth, parsed } = synthEdge(cognitoInput());
   const rules = values(parsed, 'aws_lb_listener_rule').sort((a, b) => a.priority - b.priority);
-  const signIn = {
-    user_pool_arn: ref(parsed, 'aws_cognito_user_pool', 'arn'),
-    user_pool_client_id: ref(parsed, 'aws_cognito_user_pool_client', 'id', isBrowserClient),
-    user_pool_domain: ref(parsed, 'aws_cognito_user_pool_domain', 'domain'),
-    scope: 'openid',
-    session_cookie_name: 'comfyui-auth',
-    session_timeout: 43200,
-    on_unauthenticated_request: 'authenticate',
-  };
   const forward = { type: 'forward', order: 2, target_group_arn: ref(parsed, 'aws_lb_target_group', 'arn') };
 
-  it('signs browsers in on the HTTPS listener: authenticate-cognito first, then forward to the target group', () => {
+  it('fails closed until scripts/edge-cognito.sh init: the listener answers 403 by default, it never forwards', () => {
     expect(synth).toHaveResourceWithProperties(LbListener, {
       protocol: 'HTTPS',
       port: 443,
       certificate_arn: ALB_CERT,
-      default_action: [{ type: 'authenticate-cognito', order: 1, authenticate_cognito: signIn }, forward],
+      default_action: [
+        { type: 'fixed-response', fixed_response: { status_code: '403', content_type: 'text/plain', message_body: 'Forbidden: sign-in is not set up yet (scripts/edge-cognito.sh init)\n' } },
+      ],
     });
   });
 
-  it('checks rules in order: bearer token, same origin, any other origin', () => {
-    expect(rules.map((r) => r.priority)).toEqual([10, 20, 30]);
+  it('keeps only the rules that need no app client in Terraform: bearer token (10) and any other Origin (30)', () => {
+    expect(rules.map((r) => r.priority)).toEqual([10, 30]);
     for (const rule of rules) expect(rule.listener_arn).toBe(ref(parsed, 'aws_lb_listener', 'arn'));
+    // The sign-in rules reference the browser client, which only exists out of band.
+    expect(synth).not.toContain('authenticate-cognito');
+    expect(synth).not.toContain('authenticate_cognito');
   });
 
   it('verifies bearer tokens: signed by the user pool, an access token, carrying the API scope, then forward', () => {
@@ -261,16 +254,14 @@ describe('EdgeStack, cognito mode: the ALB authenticates', () => {
     ]);
   });
 
-  it('signs in same-origin requests and refuses every other Origin with 403 (no unauthenticated path)', () => {
-    const [, sameOrigin, crossOrigin] = rules;
-    expect(sameOrigin.condition).toEqual([{ http_header: { http_header_name: 'Origin', values: [`https://${SITE}`] } }]);
-    expect(sameOrigin.action).toEqual([{ type: 'authenticate-cognito', order: 1, authenticate_cognito: signIn }, forward]);
+  it('refuses every cross-site Origin with 403 and forwards nothing unauthenticated', () => {
+    const crossOrigin = rules.find((r) => r.priority === 30);
     expect(crossOrigin.condition).toEqual([{ http_header: { http_header_name: 'Origin', values: ['*'] } }]);
     expect(crossOrigin.action).toEqual([{ type: 'fixed-response', fixed_response: { status_code: '403', content_type: 'text/plain', message_body: 'Cross-site request refused\n' } }]);
     // Every rule that forwards authenticates first.
     for (const rule of rules) {
       const forwards = rule.action.findIndex((a: any) => a.type === 'forward');
-      if (forwards >= 0) expect(['authenticate-cognito', 'jwt-validation']).toContain(rule.action[forwards - 1]?.type);
+      if (forwards >= 0) expect(rule.action[forwards - 1]?.type).toBe('jwt-validation');
     }
   });
 
@@ -315,8 +306,25 @@ describe('EdgeStack, cognito mode: CloudFront', () => {
   });
 
   it('matches the reviewed snapshot', () => {
-    expect(synthEdge(cognitoInput({ invitedUsers: ['ann@studio.example'], apiClients: ['render-farm'] })).synth).toMatchSnapshot();
+    expect(synthEdge(cognitoInput({ invitedUsers: ['ann@studio.example'] })).synth).toMatchSnapshot();
   });
+});
+
+describe('cognito mode, every stack of config/examples/cognito.yaml', () => {
+  const config = testConfig(parseYaml(readFileSync(join(__dirname, '../../config/examples/cognito.yaml'), 'utf8')));
+  const stacks = Object.values(buildPlatform(Testing.app(), config)).filter((s): s is TerraformStack => s instanceof TerraformStack);
+  const synthesized = stacks.map((stack) => ({ id: stack.node.id, json: Testing.synth(stack) }));
+
+  it('synthesizes every stack, the edge one among them', () => {
+    expect(synthesized.map((s) => s.id)).toContain('studio-staging-edge');
+  });
+
+  it.each(['generate_secret', 'client_secret', 'aws_cognito_user_pool_client', 'aws_cognito_managed_login_branding'])(
+    'no stack mentions %s: no Cognito client secret can reach Terraform state (resource or data source)',
+    (needle) => {
+      for (const { id, json } of synthesized) expect({ id, mentions: json.includes(needle) }).toEqual({ id, mentions: false });
+    },
+  );
 });
 
 describe('cognito mode guards', () => {
@@ -344,12 +352,6 @@ describe('cognito mode guards', () => {
           deletionProtection: false,
           accessLogs: { bucket: 'b', prefix: 'alb' },
           authentication: {
-            userPoolArn: 'arn',
-            userPoolClientId: 'client',
-            userPoolDomain: 'domain',
-            sessionCookieName: 'c',
-            sessionTimeoutSeconds: 3600,
-            siteOrigin: 'https://x.example',
             issuer: 'https://issuer',
             jwksEndpoint: 'https://issuer/jwks',
             apiScope: 'comfyui/invoke',

@@ -82,6 +82,15 @@ describe('images/comfyui/Dockerfile', () => {
     expect(instructions.findIndex((i) => i.keyword === 'USER')).toBeGreaterThan(lastRun);
   });
 
+  it('keeps what the chart scripts run in this image (wait-for-models, video-sync by default): an Ubuntu base, no package removed', () => {
+    // The chart's sidecar scripts need a POSIX sh, find, stat, date, cp, mkdir and tr: dash, coreutils and findutils of Ubuntu.
+    const from = instructions.filter((i) => i.keyword === 'FROM').pop()!;
+    expect(from.args).toMatch(/^pytorch\/pytorch:[^ ]+-runtime@sha256:[a-f0-9]{64}$/);
+    expect(dockerfile).toContain('Ubuntu 22.04');
+    expect(dockerfile).not.toMatch(/apt-get\s+(-\S+\s+)*(remove|purge|autoremove)|dpkg\s+(-r|--remove|-P|--purge)|rm\s+(-\S+\s+)*\/(usr\/)?bin/);
+    expect(chartValues.videoSync.image.repository).toBe('');
+  });
+
   it('listens on 0.0.0.0 on the configured port', () => {
     const entrypoint = readFileSync(join(IMAGE, 'entrypoint.sh'), 'utf8');
     expect(entrypoint).toContain('--listen 0.0.0.0 --port "$port"');

@@ -33,9 +33,11 @@ except Exception as error:
     problems.append('moto: %s' % error)
 session = botocore.session.get_session()
 available = set(session.get_available_services())
+# IAM prefix -> botocore service name where they differ (cloudfront, cloudfront-keyvaluestore, cognito-idp are the same).
+SERVICE_NAMES = {'elasticloadbalancing': 'elbv2'}
 def operations(prefix):
-    # The IAM prefixes used here are also botocore service names (cloudfront, cloudfront-keyvaluestore).
-    return set(session.get_service_model(prefix).operation_names) if prefix in available else set()
+    service = SERVICE_NAMES.get(prefix, prefix)
+    return set(session.get_service_model(service).operation_names) if service in available else set()
 for statement in json.loads(policy)['Statement']:
     actions = statement['Action'] if isinstance(statement['Action'], list) else [statement['Action']]
     for action in actions:
@@ -61,6 +63,17 @@ const SIGN_IN_AS_ANYONE = [
   'cloudfront:CreateFunction',
   'cloudfront:PublishFunction',
   'cloudfront:UpdateDistribution',
+  // Cognito mode: client secrets live only in Cognito (scripts/edge-cognito.sh), the ALB rules are the check.
+  'cognito-idp:DescribeUserPoolClient',
+  'cognito-idp:AddUserPoolClientSecret',
+  'cognito-idp:CreateUserPoolClient',
+  'cognito-idp:UpdateUserPoolClient',
+  'cognito-idp:AdminSetUserPassword',
+  'cognito-idp:AdminCreateUser',
+  'elasticloadbalancing:CreateRule',
+  'elasticloadbalancing:ModifyRule',
+  'elasticloadbalancing:ModifyListener',
+  'elasticloadbalancing:SetRulePriorities',
 ];
 
 describe('docs/security.md guardrail', () => {
@@ -82,10 +95,20 @@ describe('docs/security.md guardrail', () => {
     for (const action of SIGN_IN_AS_ANYONE) expect(DOC).toContain(action.split(':')[1]);
   });
 
-  it('the deny statement exempts only named deploy/edge-admin roles', () => {
-    const [statement] = block('guardrail-deny').Statement;
-    expect(statement.Effect).toBe('Deny');
-    expect(Object.keys(statement.Condition)).toEqual(['ArnNotLike']);
-    for (const arn of statement.Condition.ArnNotLike['aws:PrincipalArn']) expect(arn).toMatch(/^arn:aws:iam::\d{12}:role\/[A-Za-z0-9+=,.@_-]+$/);
+  it('every deny statement exempts only named deploy/edge-admin roles, the same ones', () => {
+    const statements = block('guardrail-deny').Statement;
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(statement.Effect).toBe('Deny');
+      expect(Object.keys(statement.Condition)).toEqual(['ArnNotLike']);
+      for (const arn of statement.Condition.ArnNotLike['aws:PrincipalArn']) expect(arn).toMatch(/^arn:aws:iam::\d{12}:role\/[A-Za-z0-9+=,.@_-]+$/);
+      expect(statement.Condition).toEqual(statements[0].Condition);
+    }
+  });
+
+  it('the Cognito statements deny the user pool and listener writes on this account only', () => {
+    const cognito = block('guardrail-deny').Statement.filter((s: any) => s.Action.some((a: string) => a.startsWith('cognito-idp:') || a.startsWith('elasticloadbalancing:')));
+    expect(cognito.length).toBeGreaterThan(0);
+    for (const statement of cognito) for (const resource of statement.Resource) expect(resource).toMatch(/^arn:aws:(cognito-idp|elasticloadbalancing):\*:111122223333:(userpool|listener|listener-rule)\/app\/\*$|^arn:aws:cognito-idp:\*:111122223333:userpool\/\*$/);
   });
 });

@@ -15,6 +15,35 @@
  *   and security-group ingress limited to the node security group and groups
  *   the controller created for this cluster.
  *
+ * The tag conditions follow what the controller does, read in its source
+ * (Go module sigs.k8s.io/aws-load-balancer-controller@v0.0.0-20260423195125-93ff3b5fdaad,
+ * i.e. v3.2.2+7, the module scripts/install-tools.sh pins; docs/security.md):
+ *
+ * - Load balancers, target groups, listeners and listener rules get their tags
+ *   in the Create call itself (`Tags` of CreateLoadBalancer, CreateTargetGroup,
+ *   CreateListener, CreateRule: pkg/deploy/elbv2/load_balancer_manager.go,
+ *   pkg/deploy/elbv2/target_group_manager.go, pkg/deploy/elbv2/listener_manager.go,
+ *   pkg/deploy/elbv2/listener_rule_manager.go), so
+ *   `aws:RequestTag` holds on create and ELB authorizes `AddTags` with
+ *   `elasticloadbalancing:CreateAction`; no separate AddTags follows. Security
+ *   groups get theirs through TagSpecifications of CreateSecurityGroup
+ *   (pkg/deploy/ec2/security_group_manager.go, pkg/networking/backend_sg_provider.go).
+ * - The tags are `elbv2.k8s.aws/cluster` = cluster name, `<prefix>/stack` and
+ *   `<prefix>/resource` with prefix `ingress.k8s.aws` (Ingress) or
+ *   `service.k8s.aws` (Service) (pkg/deploy/tracking/provider.go,
+ *   pkg/shared_constants/tag_keys.go).
+ * - Listeners and rules are tagged only while the ListenerRulesTagging feature
+ *   gate is on (pkg/config/feature_gates.go: on by default; the platform
+ *   leaves it at the default: the controller refuses unknown gates, so naming
+ *   it would tie the chart to versions that still have it). Off, creating a
+ *   listener or rule is denied (no cluster tag in the request): it fails
+ *   closed. Listeners made by controllers before listener tagging have no tag
+ *   either; this policy lets the controller neither change nor delete them.
+ * - Untagged resources it changes: the node security group (ingress rules for
+ *   its load balancers; granted on that one group) and, through wafv2/shield,
+ *   a load balancer's web ACL and Shield protection (WAF needs SetWebAcl on the
+ *   load balancer too, which is tag-conditioned).
+ *
  * Read-only Describe/Get calls keep `Resource: *`, as upstream. No action is
  * a wildcard and no mutation names an account-wide ARN wildcard.
  */
@@ -81,12 +110,9 @@ const DESCRIBE_ACTIONS = [
 export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicyProps): DataAwsIamPolicyDocumentStatement[] {
   const arn = (service: string, resource: string) => `arn:${p.partition}:${service}:${p.region}:${p.accountId}:${resource}`;
   const securityGroups = arn('ec2', 'security-group/*');
-  const listenersAndRules = [
-    arn('elasticloadbalancing', 'listener/net/*/*/*'),
-    arn('elasticloadbalancing', 'listener/app/*/*/*'),
-    arn('elasticloadbalancing', 'listener-rule/net/*/*/*'),
-    arn('elasticloadbalancing', 'listener-rule/app/*/*/*'),
-  ];
+  const listeners = [arn('elasticloadbalancing', 'listener/net/*/*/*'), arn('elasticloadbalancing', 'listener/app/*/*/*')];
+  const rules = [arn('elasticloadbalancing', 'listener-rule/net/*/*/*'), arn('elasticloadbalancing', 'listener-rule/app/*/*/*')];
+  const listenersAndRules = [...listeners, ...rules];
   const targetGroups = arn('elasticloadbalancing', 'targetgroup/*/*');
   const loadBalancers = [arn('elasticloadbalancing', 'loadbalancer/net/*/*'), arn('elasticloadbalancing', 'loadbalancer/app/*/*')];
   const ownedByCluster = { test: 'StringEquals', variable: `aws:ResourceTag/${CLUSTER_TAG}`, values: [p.clusterName] };
@@ -202,11 +228,35 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
       condition: [requestedForCluster],
     },
     {
-      // Listeners hang off load balancers, rules off listeners: both tagged for this cluster by the controller.
-      sid: 'ManageListenersAndRules',
+      // A listener goes on one of its own load balancers, a rule on one of its own listeners, each tagged for this
+      // cluster in the request: never on the Terraform-owned edge ALB, whose listener carries no cluster tag.
+      sid: 'CreateListenersAndRulesUnderOwnParents',
       effect: 'Allow',
-      actions: ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:DeleteListener', 'elasticloadbalancing:CreateRule', 'elasticloadbalancing:DeleteRule'],
-      resources: [...loadBalancers, ...listenersAndRules],
+      actions: ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:CreateRule'],
+      resources: [...loadBalancers, ...listeners],
+      condition: [ownedByCluster, requestedForCluster],
+    },
+    {
+      // Should ELB also authorize the new listener's own ARN, it has only the request's tags yet.
+      sid: 'CreateTaggedListeners',
+      effect: 'Allow',
+      actions: ['elasticloadbalancing:CreateListener'],
+      resources: listeners,
+      condition: [requestedForCluster],
+    },
+    {
+      // The same for the new rule's ARN (only CreateRule: a listener ARN is a rule's parent and needs its tag).
+      sid: 'CreateTaggedRules',
+      effect: 'Allow',
+      actions: ['elasticloadbalancing:CreateRule'],
+      resources: rules,
+      condition: [requestedForCluster],
+    },
+    {
+      sid: 'DeleteOwnedListenersAndRules',
+      effect: 'Allow',
+      actions: ['elasticloadbalancing:DeleteListener', 'elasticloadbalancing:DeleteRule'],
+      resources: listenersAndRules,
       condition: [ownedByCluster],
     },
     {
@@ -217,11 +267,12 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
       condition: [notChangingClusterTag, ownedByCluster],
     },
     {
+      // Tag reconciliation (pkg/deploy/elbv2/tagging_manager.go) sends only changed tags; the cluster tag never changes.
       sid: 'TagListenersAndRules',
       effect: 'Allow',
       actions: ['elasticloadbalancing:AddTags', 'elasticloadbalancing:RemoveTags'],
       resources: listenersAndRules,
-      condition: [ownedByCluster],
+      condition: [notChangingClusterTag, ownedByCluster],
     },
     {
       sid: 'TagListenersAndRulesOnCreate',
@@ -242,7 +293,6 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
         'elasticloadbalancing:ModifyTargetGroup',
         'elasticloadbalancing:ModifyTargetGroupAttributes',
         'elasticloadbalancing:DeleteTargetGroup',
-        'elasticloadbalancing:ModifyListenerAttributes',
         'elasticloadbalancing:ModifyCapacityReservation',
         'elasticloadbalancing:ModifyIpPools',
       ],
@@ -275,6 +325,15 @@ export function loadBalancerControllerStatements(p: LoadBalancerControllerPolicy
         'elasticloadbalancing:SetRulePriorities',
       ],
       resources: [...loadBalancers, ...listenersAndRules],
+      condition: [ownedByCluster],
+    },
+    {
+      // Called with the ListenerArn (pkg/deploy/elbv2/listener_attributes_reconciler.go); upstream lists it with the
+      // load balancer and target group changes, whose ARNs it never matches.
+      sid: 'ModifyOwnedListenerAttributes',
+      effect: 'Allow',
+      actions: ['elasticloadbalancing:ModifyListenerAttributes'],
+      resources: listeners,
       condition: [ownedByCluster],
     },
   ];

@@ -10,24 +10,21 @@
  * - Login domain `<prefix>.auth.<region>.amazoncognito.com` with managed login
  *   (version 2) and Cognito's default branding style; without a style the
  *   managed login pages of an app client do not work.
- * - Browser client for the ALB's `authenticate-cognito` action: confidential
- *   (the ALB needs a client secret), authorization-code grant, `openid` scope,
- *   callback `https://<domain>/oauth2/idpresponse`.
- * - A resource server with one scope, `<identifier>/invoke`, and one machine
- *   client per configured API client (client-credentials grant, that scope
- *   only). The ALB's JWT check requires the scope, so only these clients'
- *   tokens open the API; the browser client cannot obtain it.
+ * - A resource server with one scope, `<identifier>/invoke`. The ALB's JWT
+ *   check requires it, so only tokens of the machine clients granted it open
+ *   the API.
  * - Invited users from config (email only: Cognito mails a temporary
  *   password; no password ever sits in config or Terraform state).
  *
- * Client secrets live in Terraform state, like every generated secret of the
- * stack; read one with `aws cognito-idp describe-user-pool-client`.
+ * No app client: every client has a secret (the ALB's browser client needs
+ * one, machine clients authenticate with theirs), and Terraform would store
+ * it in state (the `aws_cognito_user_pool_client` data source too).
+ * scripts/edge-cognito.sh creates, rotates and deletes them, with the managed
+ * login style of the browser client and the ALB rules that reference it.
  */
-import { CognitoManagedLoginBranding } from '@cdktf/provider-aws/lib/cognito-managed-login-branding';
 import { CognitoResourceServer } from '@cdktf/provider-aws/lib/cognito-resource-server';
 import { CognitoUser } from '@cdktf/provider-aws/lib/cognito-user';
 import { CognitoUserPool } from '@cdktf/provider-aws/lib/cognito-user-pool';
-import { CognitoUserPoolClient } from '@cdktf/provider-aws/lib/cognito-user-pool-client';
 import { CognitoUserPoolDomain } from '@cdktf/provider-aws/lib/cognito-user-pool-domain';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
@@ -38,9 +35,6 @@ export const API_RESOURCE_SERVER = 'comfyui';
 export const API_SCOPE_NAME = 'invoke';
 /** Full scope string as it appears in tokens: `comfyui/invoke`. */
 export const API_SCOPE = `${API_RESOURCE_SERVER}/${API_SCOPE_NAME}`;
-/** Path the ALB receives the authorization code on (fixed by the ALB). */
-export const ALB_CALLBACK_PATH = '/oauth2/idpresponse';
-
 /** How the pool treats TOTP MFA. */
 export type CognitoMfa = 'off' | 'optional' | 'required';
 /** Threat protection (advanced security) mode; anything but `off` needs the Plus feature plan. */
@@ -63,16 +57,12 @@ export interface CognitoAuthProps {
   readonly threatProtection: CognitoThreatProtection;
   /** Minimum password length (8-99). */
   readonly passwordMinLength: number;
-  /** Hours a browser session lasts; the browser client's refresh tokens last as long. */
+  /** Hours a browser session lasts (1-168, the ALB's maximum); scripts/edge-cognito.sh gives the browser client's refresh tokens as long. */
   readonly sessionHours: number;
   /** Deletion protection on the user pool. */
   readonly deletionProtection: boolean;
   /** Email addresses to invite (Cognito emails each a temporary password). */
   readonly invitedUsers: readonly string[];
-  /** Names of machine clients for scripts (client-credentials grant). */
-  readonly apiClients: readonly string[];
-  /** Lifetime of API access tokens, in minutes (5-1440). */
-  readonly apiTokenMinutes: number;
 }
 
 export class CognitoAuth extends Construct {
@@ -80,12 +70,8 @@ export class CognitoAuth extends Construct {
   public readonly userPool: CognitoUserPool;
   /** The login domain (its `domain` is the prefix the ALB action takes). */
   public readonly domain: CognitoUserPoolDomain;
-  /** Confidential client the ALB signs browsers in with. */
-  public readonly browserClient: CognitoUserPoolClient;
   /** Resource server whose scope API tokens must carry. */
   public readonly apiResourceServer: CognitoResourceServer;
-  /** Machine clients by configured name. */
-  public readonly apiClients: Record<string, CognitoUserPoolClient> = {};
   /** Token issuer (`https://cognito-idp.<region>.amazonaws.com/<pool id>`), as the ALB checks it. */
   public readonly issuer: string;
   /** JWKS endpoint the ALB verifies token signatures with. */
@@ -139,58 +125,12 @@ export class CognitoAuth extends Construct {
       managedLoginVersion: 2,
     });
 
-    this.browserClient = new CognitoUserPoolClient(this, 'BrowserClient', {
-      name: `${props.namePrefix}-alb`,
-      userPoolId: this.userPool.id,
-      // The ALB is a confidential client: it exchanges the code with the secret.
-      generateSecret: true,
-      allowedOauthFlowsUserPoolClient: true,
-      allowedOauthFlows: ['code'],
-      allowedOauthScopes: ['openid'],
-      supportedIdentityProviders: ['COGNITO'],
-      callbackUrls: [`${siteUrl}${ALB_CALLBACK_PATH}`],
-      logoutUrls: [`${siteUrl}/`],
-      explicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
-      preventUserExistenceErrors: 'ENABLED',
-      enableTokenRevocation: true,
-      accessTokenValidity: 60,
-      idTokenValidity: 60,
-      refreshTokenValidity: props.sessionHours,
-      tokenValidityUnits: [{ accessToken: 'minutes', idToken: 'minutes', refreshToken: 'hours' }],
-    });
-
-    // Managed login pages of a client work only once the client has a style; Cognito's defaults suffice.
-    new CognitoManagedLoginBranding(this, 'LoginBranding', {
-      userPoolId: this.userPool.id,
-      clientId: this.browserClient.id,
-      useCognitoProvidedValues: true,
-    });
-
     this.apiResourceServer = new CognitoResourceServer(this, 'ApiResourceServer', {
       userPoolId: this.userPool.id,
       identifier: API_RESOURCE_SERVER,
       name: `${props.namePrefix} ComfyUI API`,
       scope: [{ scopeName: API_SCOPE_NAME, scopeDescription: 'Call the ComfyUI HTTP and WebSocket API through CloudFront' }],
     });
-
-    for (const name of props.apiClients) {
-      this.apiClients[name] = new CognitoUserPoolClient(this, `ApiClient-${name}`, {
-        name: `${props.namePrefix}-api-${name}`,
-        userPoolId: this.userPool.id,
-        generateSecret: true,
-        allowedOauthFlowsUserPoolClient: true,
-        allowedOauthFlows: ['client_credentials'],
-        allowedOauthScopes: [API_SCOPE],
-        supportedIdentityProviders: ['COGNITO'],
-        explicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
-        preventUserExistenceErrors: 'ENABLED',
-        enableTokenRevocation: true,
-        accessTokenValidity: props.apiTokenMinutes,
-        tokenValidityUnits: [{ accessToken: 'minutes' }],
-        // The scope must exist before a client may be granted it.
-        dependsOn: [this.apiResourceServer],
-      });
-    }
 
     for (const email of props.invitedUsers) {
       new CognitoUser(this, `User-${email.toLowerCase()}`, {

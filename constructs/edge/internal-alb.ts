@@ -9,16 +9,21 @@
  * With `authentication` (edge.auth.mode cognito) the HTTPS listener checks
  * every request before it reaches ComfyUI, in this order:
  *
- * 1. `Authorization: Bearer ...` (scripts): the JWT must be signed by the
- *    user pool, unexpired, an access token and carry the API scope; else 401.
- * 2. `Origin: https://<site>` (the UI's own writes and WebSocket): Cognito
- *    session, as the default.
- * 3. Any other `Origin`: 403. Browsers attach the session cookie to
- *    cross-site requests; ComfyUI has no CSRF protection of its own.
- * 4. Default: the Cognito session cookie, else a redirect to the login page.
+ * 10. `Authorization: Bearer ...` (scripts): the JWT must be signed by the
+ *     user pool, unexpired, an access token and carry the API scope; else 401.
+ * 20. `Origin: https://<site>` (the UI's own writes and WebSocket): Cognito
+ *     sign-in, then forward. Made by scripts/edge-cognito.sh init.
+ * 30. Any other `Origin`: 403. Browsers attach the session cookie to
+ *     cross-site requests; ComfyUI has no CSRF protection of its own.
+ * 40. Any path: Cognito sign-in (session cookie, else a redirect to the
+ *     login page), then forward. Made by scripts/edge-cognito.sh init.
+ * Default: 403.
  *
- * The ALB then needs HTTPS egress to Cognito's token, user-info and JWKS
- * endpoints (public endpoints, reached through the VPC's NAT gateways).
+ * Rules 20 and 40 name the browser app client, whose secret Terraform would
+ * keep in state, so Terraform never creates them: until the script runs the
+ * listener fails closed (only bearer tokens pass). The ALB then needs HTTPS
+ * egress to Cognito's token, user-info and JWKS endpoints (public
+ * endpoints, reached through the VPC's NAT gateways).
  */
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
@@ -44,25 +49,21 @@ export interface AlbListenerSpec {
   readonly certificateArn?: string;
 }
 
-/** Priorities of the authentication rules (lower is evaluated first). */
-export const ALB_RULE_PRIORITY = { bearerToken: 10, sameOrigin: 20, crossOrigin: 30 } as const;
+/**
+ * Priorities of the Cognito-mode rules (lower is evaluated first). Terraform
+ * makes bearerToken and crossOrigin; scripts/edge-cognito.sh makes sameOrigin
+ * and signIn (the same numbers are in the script; a test checks).
+ */
+export const ALB_RULE_PRIORITY = { bearerToken: 10, sameOrigin: 20, crossOrigin: 30, signIn: 40 } as const;
 /** Priority of the out-of-band rule forwarding requests with the origin header (scripts/edge-user.sh uses the same). */
 export const ORIGIN_HEADER_RULE_PRIORITY = 1;
 
-/** Users sign in with Cognito at the ALB; scripts send Cognito access tokens. */
+/**
+ * The Terraform half of Cognito at the ALB: bearer tokens of scripts are
+ * verified, other Origins refused, everything else answered 403 until
+ * scripts/edge-cognito.sh adds the browser sign-in rules.
+ */
 export interface AlbCognitoAuthentication {
-  /** ARN of the user pool. */
-  readonly userPoolArn: string;
-  /** Id of the confidential app client the ALB signs browsers in with. */
-  readonly userPoolClientId: string;
-  /** Prefix of the user pool's login domain. */
-  readonly userPoolDomain: string;
-  /** Name of the ALB session cookie. */
-  readonly sessionCookieName: string;
-  /** Lifetime of the ALB session, in seconds (at most 604800). */
-  readonly sessionTimeoutSeconds: number;
-  /** `https://<domain users open>`: requests with any other Origin are refused. */
-  readonly siteOrigin: string;
   /** Token issuer (`https://cognito-idp.<region>.amazonaws.com/<pool id>`). */
   readonly issuer: string;
   /** JWKS endpoint of the issuer. */
@@ -98,7 +99,7 @@ export interface InternalAlbProps {
   readonly accessLogs: { readonly bucket: string; readonly prefix: string };
   /** Resources the ALB must wait for (the log bucket policy: ELB checks write access on create). */
   readonly dependsOn?: ITerraformDependable[];
-  /** Cognito sign-in and bearer-token checks on the listener (HTTPS only); unset: forward everything. */
+  /** Cognito mode (HTTPS only): bearer tokens verified, other Origins refused, 403 by default until scripts/edge-cognito.sh adds the sign-in rules; unset: forward everything. */
   readonly authentication?: AlbCognitoAuthentication;
   /**
    * Header CloudFront's edge function adds with a secret value: the listener
@@ -111,6 +112,8 @@ export interface InternalAlbProps {
 
 /** What the listener answers to requests that did not come through CloudFront's edge function. */
 export const NOT_FROM_CLOUDFRONT_RESPONSE = { statusCode: '403', contentType: 'text/plain', messageBody: 'Forbidden: not a request from the CloudFront distribution\n' } as const;
+/** What the Cognito-mode listener answers to a request no rule matched: before scripts/edge-cognito.sh init, every browser request. */
+export const SIGN_IN_NOT_SET_UP_RESPONSE = { statusCode: '403', contentType: 'text/plain', messageBody: 'Forbidden: sign-in is not set up yet (scripts/edge-cognito.sh init)\n' } as const;
 
 export class InternalAlb extends Construct {
   /** The load balancer. */
@@ -133,9 +136,6 @@ export class InternalAlb extends Construct {
     const auth = props.authentication;
     if (auth && listener.protocol !== 'HTTPS') {
       throw new Error('edge.alb.https: Cognito authentication at the ALB needs an HTTPS listener');
-    }
-    if (auth && (auth.sessionTimeoutSeconds < 1 || auth.sessionTimeoutSeconds > 604800)) {
-      throw new Error(`edge.auth.cognito.sessionHours: the ALB session lasts 1 s to 7 days, got ${auth.sessionTimeoutSeconds} s`);
     }
 
     this.securityGroup = new SecurityGroup(this, 'SecurityGroup', {
@@ -211,25 +211,12 @@ export class InternalAlb extends Construct {
     });
 
     const forward = (order: number) => ({ type: 'forward', order, targetGroupArn: this.targetGroup.arn });
-    const signIn = (a: AlbCognitoAuthentication, order: number) => ({
-      type: 'authenticate-cognito',
-      order,
-      authenticateCognito: {
-        userPoolArn: a.userPoolArn,
-        userPoolClientId: a.userPoolClientId,
-        userPoolDomain: a.userPoolDomain,
-        scope: 'openid',
-        sessionCookieName: a.sessionCookieName,
-        sessionTimeout: a.sessionTimeoutSeconds,
-        // Browsers are sent to the login page; scripts use bearer tokens (rule 1) instead.
-        onUnauthenticatedRequest: 'authenticate',
-      },
-    });
     if (auth && props.requiredOriginHeader) {
       throw new Error('edge.auth.mode: the origin header comes from the Basic-auth edge function; Cognito authenticates at the ALB instead');
     }
+    // Both authenticated modes fail closed: only rules (Terraform's bearer-token rule, the scripts' rules) forward.
     const defaultAction = auth
-      ? [signIn(auth, 1), forward(2)]
+      ? [{ type: 'fixed-response', fixedResponse: { ...SIGN_IN_NOT_SET_UP_RESPONSE } }]
       : props.requiredOriginHeader
         ? [{ type: 'fixed-response', fixedResponse: { ...NOT_FROM_CLOUDFRONT_RESPONSE } }]
         : [{ type: 'forward', targetGroupArn: this.targetGroup.arn }];
@@ -264,12 +251,6 @@ export class InternalAlb extends Construct {
             },
             forward(2),
           ],
-        }),
-        new LbListenerRule(this, 'SameOriginRule', {
-          listenerArn: this.listener.arn,
-          priority: ALB_RULE_PRIORITY.sameOrigin,
-          condition: [{ httpHeader: { httpHeaderName: 'Origin', values: [auth.siteOrigin] } }],
-          action: [signIn(auth, 1), forward(2)],
         }),
         new LbListenerRule(this, 'CrossOriginRule', {
           listenerArn: this.listener.arn,
