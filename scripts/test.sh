@@ -30,7 +30,9 @@ trap 'pkill -TERM -s "$e2e_pid" 2>/dev/null || true' EXIT
 echo "[test] make e2e started beside the other steps (log: $e2e_log)"
 
 make_quiet typecheck
-jest --ci
+# One worker per core (jest's default leaves one core to itself): many suites wait on moto, the AWS CLI
+# or loop devices, so the cores are not full even with e2e beside (measured in docs/benchmarks.md).
+jest --ci --maxWorkers=100%
 make_quiet scan
 make_quiet actionlint
 make_quiet validate VALIDATE_PROVIDERS=dev
