@@ -18,7 +18,7 @@ import { bundleLambda } from '../../constructs/models/lambda-bundle';
 import { MODEL_SYNC_ENTRY, MODEL_SYNC_RUNTIME } from '../../constructs/models/model-sync-function';
 import { modelSyncDocumentContent } from '../../constructs/models/model-sync-document';
 import { decodeS3EventKey, DEFAULT_MODEL_EXTENSIONS } from '../../lambdas/model-sync/keys';
-import { modelSyncLambdaEnv, Moto, motoClients, startMoto } from './moto';
+import { modelSyncLambdaEnv, Moto, motoClients, sqsRecord, startMoto } from './moto';
 
 const BUCKET = 'comfyui-dev-models-123456789012-us-west-2';
 const DOCUMENT = 'comfyui-dev-model-sync';
@@ -103,17 +103,7 @@ async function drain(queueUrl: string): Promise<SQSRecord[]> {
     const { Messages } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
     if (!Messages?.length) return records;
     for (const m of Messages) {
-      records.push({
-        messageId: m.MessageId!,
-        receiptHandle: m.ReceiptHandle!,
-        body: m.Body!,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'moto', ApproximateFirstReceiveTimestamp: '0' },
-        messageAttributes: {},
-        md5OfBody: m.MD5OfBody!,
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-west-2:123456789012:comfyui-dev-model-sync',
-        awsRegion: 'us-west-2',
-      });
+      records.push(sqsRecord(m, 'arn:aws:sqs:us-west-2:123456789012:comfyui-dev-model-sync'));
     }
   }
 }

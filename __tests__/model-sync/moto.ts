@@ -8,8 +8,9 @@ import { createServer } from 'net';
 import { dirname, join, resolve } from 'path';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import type { SQSRecord } from 'aws-lambda';
 import { DEFAULT_MODEL_EXTENSIONS } from '../../lambdas/model-sync/keys';
 
 /** moto_server of the project's tool venv, found from this file (sources) or a bundle of it (.build/). */
@@ -33,7 +34,8 @@ export const MOTO_ENV = {
   AWS_EC2_METADATA_DISABLED: 'true',
 } as const;
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now (for servers the tests start themselves). */
+export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
@@ -129,4 +131,19 @@ export function modelSyncLambdaEnv(moto: Moto, scenario: ModelSyncScenario): Rec
 export function motoClients(moto: Moto): { s3: S3Client; sqs: SQSClient; ec2: EC2Client; ssm: SSMClient } {
   const common = { endpoint: moto.endpoint, region: MOTO_ENV.AWS_REGION, credentials: { accessKeyId: MOTO_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: MOTO_ENV.AWS_SECRET_ACCESS_KEY } };
   return { s3: new S3Client({ ...common, forcePathStyle: true }), sqs: new SQSClient(common), ec2: new EC2Client(common), ssm: new SSMClient(common) };
+}
+
+/** An SQS message as Lambda's SQS poller hands it to the function (the tests play that poller). */
+export function sqsRecord(message: Message, queueArn: string): SQSRecord {
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body!,
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'moto', ApproximateFirstReceiveTimestamp: '0' },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody!,
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: queueArn.split(':')[3],
+  };
 }

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'os';
 import { join } from 'path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { MOTO_ENV, Moto, motoClients, startMoto } from '../../__tests__/model-sync/moto';
+import { MOTO_ENV, Moto, motoClients, sqsRecord, startMoto } from '../../__tests__/model-sync/moto';
 import { newGapMessage } from './gaps';
 import { inDependencyOrder, PreparedStack, teardownOverride, TerraformJson } from './stacks';
 import { devProviderDir, errorBlocks, failedAddresses, stateResources, terraform, terraformEnv } from './terraform';
@@ -198,17 +198,7 @@ export async function driveModelSync(moto: Moto, stacks: readonly PreparedStack[
     for (let attempt = 0; attempt < 20 && !records.some((r) => r.body.includes('ObjectCreated')); attempt += 1) {
       const { Messages } = await step(moto, `ReceiveMessage ${QueueUrl}`, () => clients.sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 })));
       for (const m of Messages ?? []) {
-        records.push({
-          messageId: m.MessageId!,
-          receiptHandle: m.ReceiptHandle!,
-          body: m.Body!,
-          attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'moto', ApproximateFirstReceiveTimestamp: '0' },
-          messageAttributes: {},
-          md5OfBody: m.MD5OfBody!,
-          eventSource: 'aws:sqs',
-          eventSourceARN: queueArn,
-          awsRegion: MOTO_ENV.AWS_REGION,
-        });
+        records.push(sqsRecord(m, queueArn));
       }
     }
     if (!records.some((r) => r.body.includes('ObjectCreated'))) throw new Error(`no ObjectCreated notification for ${key} arrived on ${QueueUrl}`);
@@ -317,7 +307,7 @@ async function destroyAndCheck(stack: PreparedStack, env: NodeJS.ProcessEnv, mot
     if (refresh.code !== 0) throw new Error(`${stack.name}: the after-destroy refresh failed (exit ${refresh.code}):\n${refresh.stderr.trim() || refresh.stdout.trim().split('\n').slice(-10).join('\n')}`);
     const leftovers = leftoverAddresses(before, refresh.stdout, new Set(Object.keys(ATTACHED_CONFIGURATIONS)));
     if (leftovers.length > 0) throw new Error(`${stack.name}: after terraform destroy, the provider still reads ${leftovers.join(', ')}`);
-    for (const resource of stateOf({ dir: stack.dir } as PreparedStack).filter((res) => ATTACHED_CONFIGURATIONS[res.type])) {
+    for (const resource of stateOf(stack).filter((res) => ATTACHED_CONFIGURATIONS[res.type])) {
       for (const instance of resource.instances) {
         if (!(await ATTACHED_CONFIGURATIONS[resource.type](moto, instance.attributes))) throw new Error(`${stack.name}: ${resource.type}.${resource.name} still configures ${JSON.stringify(instance.attributes.bucket ?? instance.attributes.id)} after terraform destroy`);
       }

@@ -8,10 +8,10 @@
 import { ChildProcess, spawn } from 'child_process';
 import { generateKeyPairSync } from 'crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
-import { createServer } from 'net';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parseAllDocuments, stringify } from 'yaml';
+import { freePort } from '../../__tests__/model-sync/moto';
 import { runCommand, ROOT } from './terraform';
 
 const TOOLS = join(ROOT, '.tools');
@@ -49,19 +49,6 @@ export const CRD_SOURCES: readonly { readonly name: string; readonly dir: string
 
 function log(message: string): void {
   process.stdout.write(`[e2e kube] ${message}\n`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function startProcess(binary: string, args: string[], logFile: string): ChildProcess {
